@@ -1,0 +1,77 @@
+"""Command line: ``python -m era_mnist train --step 10`` and ``python -m era_mnist summary --step 10``."""
+import argparse
+import os
+import sys
+
+from .model import STEPS, build
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def seed_int(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def parser():
+    steps = ", ".join(f"{n} {name}" for n, (name, _) in STEPS.items())
+    p = argparse.ArgumentParser(prog="python -m era_mnist", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    train = sub.add_parser("train", help="train one step, print its Result and write its run record")
+    summary = sub.add_parser("summary", help="print a step's layer table and receptive fields")
+    for cmd in (train, summary):
+        cmd.add_argument("--step", type=positive_int, required=True, choices=list(STEPS),
+                         metavar="N", help=f"the step: {steps}")
+    train.add_argument("--seed", type=seed_int, default=1, help="random seed (default 1)")
+    train.add_argument("--epochs", type=positive_int, help="epochs (default: the step's own)")
+    train.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                       help="where to train (default: CUDA when present, else the CPU)")
+    train.add_argument("--smoke", action="store_true",
+                       help="a short run on a small subset, written to a temporary folder (as ERA_MNIST_SMOKE=1)")
+    train.add_argument("--overwrite", action="store_true", help="replace an existing run record")
+    return p
+
+
+def print_tables(model):
+    from .utils import format_receptive_field_table, receptive_field_table, summary
+    summary(model)
+    print("Receptive field")
+    print(format_receptive_field_table(receptive_field_table(model)))
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    if args.command == "summary":
+        print_tables(build(args.step))
+        return 0
+    if args.smoke:
+        os.environ["ERA_MNIST_SMOKE"] = "1"
+    from .utils import DataError, DeviceError, format_result, pick_device, record_path, run_step, step_config
+    config = step_config(args.step, **({"epochs": args.epochs} if args.epochs else {}))
+    try:
+        device = pick_device(args.device)
+        print(config)
+        print_tables(build(args.step).to(device))
+        model, record, ema = run_step(config, seed=args.seed, device=device, overwrite=args.overwrite)
+    except (DataError, DeviceError, FileExistsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(format_result(record))
+    if ema is not None:
+        print(format_result(record, "ema_test_acc"))
+    print(f"record written to {record_path(record.step, record.seed, record.mode == 'smoke')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,227 @@
+"""The networks of the step series, one plain ``nn.Module`` per architecture.
+
+Each layer's comment gives its output size (channels x height x width for a 28x28 input)
+and its receptive field (RF) in input pixels. ``build(step)`` returns a step's network.
+Steps 8, 9 and 10 share one architecture: they change how it is trained, not the net.
+"""
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class SetupNet(nn.Module):
+    """Step 1: the heavy first working network (6,379,786 parameters)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, padding=1)      # 32x28x28, RF 3
+        self.conv2 = nn.Conv2d(32, 64, 3, padding=1)     # 64x28x28, RF 5
+        self.pool1 = nn.MaxPool2d(2)                     # 64x14x14, RF 6
+        self.conv3 = nn.Conv2d(64, 128, 3, padding=1)    # 128x14x14, RF 10
+        self.conv4 = nn.Conv2d(128, 256, 3, padding=1)   # 256x14x14, RF 14
+        self.pool2 = nn.MaxPool2d(2)                     # 256x7x7, RF 16
+        self.conv5 = nn.Conv2d(256, 512, 3)              # 512x5x5, RF 24
+        self.conv6 = nn.Conv2d(512, 1024, 3)             # 1024x3x3, RF 32
+        self.conv7 = nn.Conv2d(1024, 10, 3)              # 10x1x1, RF 40
+
+    def forward(self, x):
+        x = self.pool1(F.relu(self.conv2(F.relu(self.conv1(x)))))
+        x = self.pool2(F.relu(self.conv4(F.relu(self.conv3(x)))))
+        x = F.relu(self.conv6(F.relu(self.conv5(x))))
+        x = self.conv7(x)
+        return F.log_softmax(x.flatten(1), dim=1)
+
+
+class SkeletonNet(nn.Module):
+    """Step 2: the skeleton kept from here on: two 3x3 blocks, a 1x1 transition, a 7x7 head."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Sequential(nn.Conv2d(1, 32, 3, bias=False), nn.ReLU())     # 32x26x26, RF 3
+        self.conv2 = nn.Sequential(nn.Conv2d(32, 64, 3, bias=False), nn.ReLU())    # 64x24x24, RF 5
+        self.conv3 = nn.Sequential(nn.Conv2d(64, 128, 3, bias=False), nn.ReLU())   # 128x22x22, RF 7
+        self.pool = nn.MaxPool2d(2)                                                # 128x11x11, RF 8
+        self.trans = nn.Sequential(nn.Conv2d(128, 32, 1, bias=False), nn.ReLU())   # 32x11x11, RF 8
+        self.conv4 = nn.Sequential(nn.Conv2d(32, 64, 3, bias=False), nn.ReLU())    # 64x9x9, RF 12
+        self.conv5 = nn.Sequential(nn.Conv2d(64, 128, 3, bias=False), nn.ReLU())   # 128x7x7, RF 16
+        self.conv6 = nn.Sequential(nn.Conv2d(128, 10, 1, bias=False), nn.ReLU())   # 10x7x7, RF 16
+        self.head = nn.Conv2d(10, 10, 7, bias=False)                               # 10x1x1, RF 28
+
+    def forward(self, x):
+        x = self.pool(self.conv3(self.conv2(self.conv1(x))))
+        x = self.conv6(self.conv5(self.conv4(self.trans(x))))
+        return F.log_softmax(self.head(x).flatten(1), dim=1)
+
+
+class LightNet(nn.Module):
+    """Step 3: the skeleton with 10-20 channels (10,790 parameters)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Sequential(nn.Conv2d(1, 10, 3, bias=False), nn.ReLU())    # 10x26x26, RF 3
+        self.conv2 = nn.Sequential(nn.Conv2d(10, 10, 3, bias=False), nn.ReLU())   # 10x24x24, RF 5
+        self.conv3 = nn.Sequential(nn.Conv2d(10, 20, 3, bias=False), nn.ReLU())   # 20x22x22, RF 7
+        self.pool = nn.MaxPool2d(2)                                               # 20x11x11, RF 8
+        self.trans = nn.Sequential(nn.Conv2d(20, 10, 1, bias=False), nn.ReLU())   # 10x11x11, RF 8
+        self.conv4 = nn.Sequential(nn.Conv2d(10, 10, 3, bias=False), nn.ReLU())   # 10x9x9, RF 12
+        self.conv5 = nn.Sequential(nn.Conv2d(10, 20, 3, bias=False), nn.ReLU())   # 20x7x7, RF 16
+        self.conv6 = nn.Sequential(nn.Conv2d(20, 10, 1, bias=False), nn.ReLU())   # 10x7x7, RF 16
+        self.head = nn.Conv2d(10, 10, 7, bias=False)                              # 10x1x1, RF 28
+
+    def forward(self, x):
+        x = self.pool(self.conv3(self.conv2(self.conv1(x))))
+        x = self.conv6(self.conv5(self.conv4(self.trans(x))))
+        return F.log_softmax(self.head(x).flatten(1), dim=1)
+
+
+def conv_bn_relu(c_in, c_out, k=3, dropout=0.0):
+    """Conv (no bias) -> BatchNorm -> ReLU, then Dropout when ``dropout`` > 0 (steps 4-6)."""
+    layers = [nn.Conv2d(c_in, c_out, k, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+    if dropout:
+        layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)
+
+
+class BatchNormNet(nn.Module):
+    """Step 4: step 3 with BatchNorm after every convolution but the last (10,970 parameters)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = conv_bn_relu(1, 10)       # 10x26x26, RF 3
+        self.conv2 = conv_bn_relu(10, 10)      # 10x24x24, RF 5
+        self.conv3 = conv_bn_relu(10, 20)      # 20x22x22, RF 7
+        self.pool = nn.MaxPool2d(2)            # 20x11x11, RF 8
+        self.trans = conv_bn_relu(20, 10, 1)   # 10x11x11, RF 8
+        self.conv4 = conv_bn_relu(10, 10)      # 10x9x9, RF 12
+        self.conv5 = conv_bn_relu(10, 20)      # 20x7x7, RF 16
+        self.conv6 = conv_bn_relu(20, 10, 1)   # 10x7x7, RF 16
+        self.head = nn.Conv2d(10, 10, 7, bias=False)  # 10x1x1, RF 28
+
+    def forward(self, x):
+        x = self.pool(self.conv3(self.conv2(self.conv1(x))))
+        x = self.conv6(self.conv5(self.conv4(self.trans(x))))
+        return F.log_softmax(self.head(x).flatten(1), dim=1)
+
+
+class DropoutNet(nn.Module):
+    """Step 5: step 4 with dropout after the 3rd and 6th convolution (10,970 parameters)."""
+
+    def __init__(self, dropout=0.1):
+        super().__init__()
+        self.conv1 = conv_bn_relu(1, 10)                     # 10x26x26, RF 3
+        self.conv2 = conv_bn_relu(10, 10)                    # 10x24x24, RF 5
+        self.conv3 = conv_bn_relu(10, 20, dropout=dropout)   # 20x22x22, RF 7
+        self.pool = nn.MaxPool2d(2)                          # 20x11x11, RF 8
+        self.trans = conv_bn_relu(20, 10, 1)                 # 10x11x11, RF 8
+        self.conv4 = conv_bn_relu(10, 10)                    # 10x9x9, RF 12
+        self.conv5 = conv_bn_relu(10, 20, dropout=dropout)   # 20x7x7, RF 16
+        self.conv6 = conv_bn_relu(20, 10, 1)                 # 10x7x7, RF 16
+        self.head = nn.Conv2d(10, 10, 7, bias=False)         # 10x1x1, RF 28
+
+    def forward(self, x):
+        x = self.pool(self.conv3(self.conv2(self.conv1(x))))
+        x = self.conv6(self.conv5(self.conv4(self.trans(x))))
+        return F.log_softmax(self.head(x).flatten(1), dim=1)
+
+
+class GapNet(nn.Module):
+    """Step 6: step 5 with the 7x7 head replaced by global average pooling (6,070 parameters)."""
+
+    def __init__(self, dropout=0.1):
+        super().__init__()
+        self.conv1 = conv_bn_relu(1, 10)                     # 10x26x26, RF 3
+        self.conv2 = conv_bn_relu(10, 10)                    # 10x24x24, RF 5
+        self.conv3 = conv_bn_relu(10, 20, dropout=dropout)   # 20x22x22, RF 7
+        self.pool = nn.MaxPool2d(2)                          # 20x11x11, RF 8
+        self.trans = conv_bn_relu(20, 10, 1)                 # 10x11x11, RF 8
+        self.conv4 = conv_bn_relu(10, 10)                    # 10x9x9, RF 12
+        self.conv5 = conv_bn_relu(10, 20, dropout=dropout)   # 20x7x7, RF 16
+        self.conv6 = conv_bn_relu(20, 10, 1)                 # 10x7x7, RF 16
+        self.gap = nn.AvgPool2d(7)                           # 10x1x1, RF 28
+
+    def forward(self, x):
+        x = self.pool(self.conv3(self.conv2(self.conv1(x))))
+        x = self.conv6(self.conv5(self.conv4(self.trans(x))))
+        return F.log_softmax(self.gap(x).flatten(1), dim=1)
+
+
+class CapacityNet(nn.Module):
+    """Step 7: four 3x3 convs before the pool, three after, GAP and a 1x1 head (7,884 parameters).
+
+    As in the reference, ReLU comes before BatchNorm, and the 4th and 7th convolutions and
+    the head have no ReLU. Dropout follows the 3rd and the 6th convolution.
+    """
+
+    def __init__(self, dropout=0.1):
+        super().__init__()
+        self.conv1 = nn.Sequential(nn.Conv2d(1, 10, 3, bias=False), nn.ReLU(), nn.BatchNorm2d(10))    # 10x26x26, RF 3
+        self.conv2 = nn.Sequential(nn.Conv2d(10, 10, 3, bias=False), nn.ReLU(), nn.BatchNorm2d(10))   # 10x24x24, RF 5
+        self.conv3 = nn.Sequential(nn.Conv2d(10, 10, 3, bias=False), nn.ReLU(), nn.BatchNorm2d(10),
+                                   nn.Dropout(dropout))                                              # 10x22x22, RF 7
+        self.conv4 = nn.Sequential(nn.Conv2d(10, 10, 3, bias=False), nn.BatchNorm2d(10))              # 10x20x20, RF 9
+        self.trans = nn.Sequential(nn.Conv2d(10, 10, 1, bias=False), nn.BatchNorm2d(10))              # 10x20x20, RF 9
+        self.pool = nn.MaxPool2d(2)                                                                   # 10x10x10, RF 10
+        self.conv5 = nn.Sequential(nn.Conv2d(10, 14, 3, bias=False), nn.ReLU(), nn.BatchNorm2d(14))   # 14x8x8, RF 14
+        self.conv6 = nn.Sequential(nn.Conv2d(14, 14, 3, bias=False), nn.ReLU(), nn.BatchNorm2d(14),
+                                   nn.Dropout(dropout))                                              # 14x6x6, RF 18
+        self.conv7 = nn.Sequential(nn.Conv2d(14, 13, 3, bias=False), nn.BatchNorm2d(13))              # 13x4x4, RF 22
+        self.gap = nn.AdaptiveAvgPool2d(1)                                                            # 13x1x1, RF 28
+        self.head = nn.Sequential(nn.Conv2d(13, 10, 1, bias=False), nn.BatchNorm2d(10))               # 10x1x1, RF 28
+
+    def forward(self, x):
+        x = self.pool(self.trans(self.conv4(self.conv3(self.conv2(self.conv1(x))))))
+        x = self.gap(self.conv7(self.conv6(self.conv5(x))))
+        return F.log_softmax(self.head(x).flatten(1), dim=1)
+
+
+class CompactNet(nn.Module):
+    """Steps 8-10: step 7 without dropout (7,884 parameters); the series' final architecture."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Sequential(nn.Conv2d(1, 10, 3, bias=False), nn.ReLU(), nn.BatchNorm2d(10))    # 10x26x26, RF 3
+        self.conv2 = nn.Sequential(nn.Conv2d(10, 10, 3, bias=False), nn.ReLU(), nn.BatchNorm2d(10))   # 10x24x24, RF 5
+        self.conv3 = nn.Sequential(nn.Conv2d(10, 10, 3, bias=False), nn.ReLU(), nn.BatchNorm2d(10))   # 10x22x22, RF 7
+        self.conv4 = nn.Sequential(nn.Conv2d(10, 10, 3, bias=False), nn.BatchNorm2d(10))              # 10x20x20, RF 9
+        self.trans = nn.Sequential(nn.Conv2d(10, 10, 1, bias=False), nn.BatchNorm2d(10))              # 10x20x20, RF 9
+        self.pool = nn.MaxPool2d(2)                                                                   # 10x10x10, RF 10
+        self.conv5 = nn.Sequential(nn.Conv2d(10, 14, 3, bias=False), nn.ReLU(), nn.BatchNorm2d(14))   # 14x8x8, RF 14
+        self.conv6 = nn.Sequential(nn.Conv2d(14, 14, 3, bias=False), nn.ReLU(), nn.BatchNorm2d(14))   # 14x6x6, RF 18
+        self.conv7 = nn.Sequential(nn.Conv2d(14, 13, 3, bias=False), nn.BatchNorm2d(13))              # 13x4x4, RF 22
+        self.gap = nn.AdaptiveAvgPool2d(1)                                                            # 13x1x1, RF 28
+        self.head = nn.Sequential(nn.Conv2d(13, 10, 1, bias=False), nn.BatchNorm2d(10))               # 10x1x1, RF 28
+
+    def forward(self, x):
+        x = self.pool(self.trans(self.conv4(self.conv3(self.conv2(self.conv1(x))))))
+        x = self.gap(self.conv7(self.conv6(self.conv5(x))))
+        return F.log_softmax(self.head(x).flatten(1), dim=1)
+
+
+# step -> (short name, network class)
+STEPS = {
+    1: ("setup", SetupNet),
+    2: ("skeleton", SkeletonNet),
+    3: ("lighter", LightNet),
+    4: ("batchnorm", BatchNormNet),
+    5: ("regularization", DropoutNet),
+    6: ("gap", GapNet),
+    7: ("capacity", CapacityNet),
+    8: ("maxpool", CompactNet),
+    9: ("augmentation", CompactNet),
+    10: ("onecycle", CompactNet),
+}
+
+
+def step_number(step):
+    """The step number for a number or a short name; a clear ValueError for anything else."""
+    names = {name: n for n, (name, _) in STEPS.items()}
+    if isinstance(step, str) and step.strip().lower() in names:
+        return names[step.strip().lower()]
+    if isinstance(step, int) and not isinstance(step, bool) and step in STEPS:
+        return step
+    valid = ", ".join(f"{n} ({name})" for n, (name, _) in STEPS.items())
+    raise ValueError(f"unknown step {step!r}: valid steps are {valid}")
+
+
+def build(step):
+    """A fresh network for ``step`` (a number 1-10 or its short name, e.g. ``build(10)``)."""
+    return STEPS[step_number(step)][1]()

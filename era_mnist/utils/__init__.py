@@ -1,0 +1,14 @@
+"""Data, training, evaluation, receptive fields, records and plots for the step notebooks.
+
+``from era_mnist.utils import ...`` is the one import a notebook needs.
+"""
+from .augment import augment_rotate, rotation
+from .data import DataError, DeviceLoader, MnistData, data_root, load_mnist, prepare_raw
+from .experiment import StepConfig, make_optimizer, make_scheduler, run_step, step_config
+from .metrics import confusion_matrix, misclassified, per_class_accuracy, predict
+from .plots import (plot_confusion_matrix, plot_history, plot_lr, plot_misclassified,
+                    plot_per_class_accuracy, plot_series)
+from .receptive_field import format_receptive_field_table, receptive_field_table, summary
+from .records import RunRecord, TARGET, epochs_at_target, is_smoke, load_record, output_dir, record_path
+from .report import REFERENCE, figure_path, format_result, seed_table
+from .train import DeviceError, device_name, evaluate, fit, pick_device, seed_everything, train_epoch

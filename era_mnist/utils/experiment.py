@@ -1,0 +1,105 @@
+"""A step's training configuration and the one function that runs it and writes its record."""
+import time
+from dataclasses import asdict, dataclass, replace
+
+import torch
+
+from ..model import STEPS, build, step_number
+from .augment import rotation
+from .data import DeviceLoader, load_mnist
+from .records import RunRecord, epochs_at_target, git_commit, is_smoke, record_path, refuse_overwrite
+from .train import device_name, fit, pick_device, seed_everything
+
+SMOKE_EPOCHS = 2
+
+
+@dataclass(frozen=True)
+class StepConfig:
+    """How one step trains. Anything a step does not name stays as the step before left it."""
+    step: int
+    epochs: int = 15
+    batch_size: int = 128
+    lr: float = 0.01
+    momentum: float = 0.9
+    nesterov: bool = False
+    rotation: float = 0.0      # degrees, +- (training set only)
+    scheduler: str | None = None  # None or "onecycle"
+    max_lr: float = 0.0        # OneCycleLR peak
+    pct_start: float = 0.3     # OneCycleLR warm-up fraction
+    ema_decay: float | None = None  # evaluate an exponential moving average of the weights too
+
+    def __post_init__(self):
+        step_number(self.step)
+        if not (isinstance(self.epochs, int) and self.epochs >= 1):
+            raise ValueError(f"epochs must be a whole number >= 1, not {self.epochs!r}")
+        if not (isinstance(self.batch_size, int) and self.batch_size >= 1):
+            raise ValueError(f"batch_size must be a whole number >= 1, not {self.batch_size!r}")
+        if self.lr <= 0 or (self.scheduler == "onecycle" and self.max_lr <= 0):
+            raise ValueError("learning rates must be positive")
+        if self.scheduler not in (None, "onecycle"):
+            raise ValueError(f"scheduler must be None or 'onecycle', not {self.scheduler!r}")
+
+
+_STEP_CONFIGS = {
+    **{n: StepConfig(n) for n in range(1, 7)},          # batch 128, SGD lr 0.01 momentum 0.9
+    7: StepConfig(7, batch_size=64),                    # the reference's smaller batch
+    8: StepConfig(8, batch_size=64),                    # dropout removed (in the network)
+    9: StepConfig(9, batch_size=64, rotation=7.0),      # random rotation within +-7 degrees
+    10: StepConfig(10, batch_size=128, rotation=7.0, nesterov=True, scheduler="onecycle",
+                   max_lr=0.05, ema_decay=0.999),       # OneCycleLR, weights averaged
+}
+
+
+def step_config(step, **changes):
+    """The series' configuration of ``step`` (number or name), with any field overridden."""
+    return replace(_STEP_CONFIGS[step_number(step)], **changes)
+
+
+def make_optimizer(config, model):
+    """SGD with the config's learning rate and momentum."""
+    return torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
+                           nesterov=config.nesterov)
+
+
+def make_scheduler(config, optimizer, steps_per_epoch):
+    """The config's scheduler from torch.optim.lr_scheduler, or None."""
+    if config.scheduler == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.max_lr, epochs=config.epochs,
+                                                   steps_per_epoch=steps_per_epoch,
+                                                   pct_start=config.pct_start)
+    return None
+
+
+def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False):
+    """Seed, build the step's network, train it as ``config`` says and write the run record.
+
+    Smoke mode ($ERA_MNIST_SMOKE) trains at most 2 epochs on the small subset and writes its
+    record to a temporary folder, replacing the previous smoke record. Returns ``(model, record, ema_model)``.
+    """
+    smoke = is_smoke()
+    if smoke:  # smoke records are throwaway: a rerun replaces them
+        config = replace(config, epochs=min(config.epochs, SMOKE_EPOCHS))
+        overwrite = True
+    path = record_path(config.step, seed, smoke)
+    if save and not overwrite:
+        refuse_overwrite(path)
+    device = pick_device(device)
+    data = data if data is not None else load_mnist(device, smoke=smoke)
+    seed_everything(seed)
+    model = build(config.step).to(device)
+    loader = DeviceLoader(data.train_x, data.train_y, config.batch_size, shuffle=True, seed=seed,
+                          augment=rotation(config.rotation, fill=data.background))
+    optimizer = make_optimizer(config, model)
+    scheduler = make_scheduler(config, optimizer, len(loader))
+    mode = "smoke" if smoke else "full"
+    start = time.perf_counter()
+    history, ema = fit(model, loader, data.test_x, data.test_y, config.epochs, optimizer, scheduler,
+                       ema_decay=config.ema_decay, tag=f"[{mode}] " if smoke else "")
+    record = RunRecord(step=config.step, name=STEPS[config.step][0], seed=seed,
+                       params=sum(p.numel() for p in model.parameters()), config=asdict(config),
+                       history=history, device=device_name(device), torch_version=torch.__version__,
+                       wall_seconds=time.perf_counter() - start, mode=mode, git_commit=git_commit(),
+                       epochs_at_target=epochs_at_target(history))
+    if save:
+        record.save(path.parent, overwrite=overwrite)
+    return model, record, ema

@@ -1,0 +1,27 @@
+"""Evaluation beyond accuracy: predictions, per-class accuracy, confusion matrix, mistakes."""
+import torch
+
+
+def predict(model, x, batch_size=2000):
+    """Predicted classes of ``model`` for images ``x``, in eval mode."""
+    model.eval()
+    with torch.no_grad():
+        return torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
+
+
+def confusion_matrix(preds, labels, classes=10):
+    """counts[true, predicted], a (classes x classes) tensor on the CPU."""
+    index = labels.cpu() * classes + preds.cpu()
+    return torch.bincount(index, minlength=classes * classes).reshape(classes, classes)
+
+
+def per_class_accuracy(preds, labels, classes=10):
+    """Accuracy in % of each true class."""
+    cm = confusion_matrix(preds, labels, classes)
+    return 100.0 * cm.diag().double() / cm.sum(1).clamp(min=1)
+
+
+def misclassified(preds, labels, limit=None):
+    """Indices of the wrong predictions (the first ``limit`` of them)."""
+    wrong = (preds != labels).nonzero().flatten().cpu()
+    return wrong[:limit] if limit else wrong

@@ -1,0 +1,119 @@
+"""Run records: one JSON file per finished run, written atomically and never silently replaced."""
+import json
+import os
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TARGET = 99.4  # the assignment's test accuracy, in percent
+
+
+def is_smoke():
+    """True when $ERA_MNIST_SMOKE asks for the short smoke run (1, true, yes)."""
+    return os.environ.get("ERA_MNIST_SMOKE", "").strip().lower() in ("1", "true", "yes")
+
+
+def output_dir(kind, smoke=None):
+    """Where records (``kind="runs"``) or figures (``"figures"``) go: Data/ for full runs,
+    a folder under the system's temporary directory for smoke runs."""
+    smoke = is_smoke() if smoke is None else smoke
+    base = Path(tempfile.gettempdir()) / "era_mnist_smoke" if smoke else REPO_ROOT / "Data"
+    path = base / kind
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def git_commit():
+    """The repository's current commit (with ``+dirty`` if it has local changes), or None."""
+    try:
+        def git(*args):
+            return subprocess.run(["git", "-C", str(REPO_ROOT), *args], capture_output=True,
+                                  text=True, check=True, timeout=10).stdout.strip()
+        commit = git("rev-parse", "HEAD")
+        return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def epochs_at_target(history, key="test_acc"):
+    """The epochs (1-based) whose ``key`` accuracy is at or above the target."""
+    return [row["epoch"] for row in history if row.get(key) is not None and row[key] >= TARGET]
+
+
+@dataclass
+class RunRecord:
+    """Everything a finished run produced, as saved to ``Data/runs/stepNN_seedS.json``."""
+    step: int
+    name: str
+    seed: int
+    params: int
+    config: dict
+    history: list
+    device: str
+    torch_version: str
+    wall_seconds: float
+    mode: str  # "full" or "smoke"
+    git_commit: str | None = None
+    epochs_at_target: list = field(default_factory=list)
+
+    @property
+    def filename(self):
+        return record_filename(self.step, self.seed)
+
+    def best(self, key="test_acc"):
+        """(best value, its epoch) of a history column."""
+        row = max(self.history, key=lambda r: r[key])
+        return row[key], row["epoch"]
+
+    def last_min(self, n=5, key="test_acc"):
+        """The lowest ``key`` accuracy over the last ``n`` epochs."""
+        return min(row[key] for row in self.history[-n:])
+
+    def label(self):
+        """One line naming what produced the run, for figure titles."""
+        return (f"step {self.step} ({self.name}), seed {self.seed}, {self.mode} run on {self.device}, "
+                f"torch {self.torch_version}")
+
+    def save(self, folder=None, overwrite=False):
+        """Write the record atomically into ``folder`` (default: the mode's runs folder).
+
+        An existing record is kept and FileExistsError raised unless ``overwrite`` is True.
+        """
+        folder = Path(folder) if folder else output_dir("runs", smoke=self.mode == "smoke")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / self.filename
+        if not overwrite:
+            refuse_overwrite(path)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{self.filename}.")
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(asdict(self), f, indent=1)
+                f.write("\n")
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        return path
+
+
+def load_record(path):
+    """A RunRecord read back from its JSON file."""
+    return RunRecord(**json.loads(Path(path).read_text()))
+
+
+def record_filename(step, seed):
+    return f"step{step:02d}_seed{seed}.json"
+
+
+def record_path(step, seed, smoke=None):
+    """Where the record of ``step`` and ``seed`` lives for the current mode (full or smoke)."""
+    return output_dir("runs", smoke) / record_filename(step, seed)
+
+
+def refuse_overwrite(path):
+    """Raise FileExistsError when a record already exists at ``path``."""
+    if Path(path).exists():
+        raise FileExistsError(f"{path} already exists: a finished run is never replaced silently; "
+                              "pass overwrite=True (CLI: --overwrite) to replace it")

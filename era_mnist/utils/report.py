@@ -1,0 +1,57 @@
+"""What a run's Result says, printed from its record, beside the reference series' figures."""
+from statistics import mean
+
+from .records import TARGET, output_dir
+
+# The published reference series' own figures (spec/step-series.md), quoted for comparison only.
+REFERENCE = {
+    1: dict(params=6_379_786, best_train=99.85, best_test=99.06),
+    2: dict(params=194_884, best_train=99.27, best_test=98.86),
+    3: dict(params=10_790, best_train=98.88, best_test=98.82),
+    4: dict(params=10_970, best_train=99.75, best_test=98.28),
+    5: dict(params=10_970, best_train=99.81, best_test=99.28),
+    6: dict(params=6_070, best_train=98.81, best_test=98.72),
+    7: dict(params=7_884, best_train=99.23, best_test=99.23),
+    8: dict(params=7_884, best_train=99.34, best_test=99.36),
+    9: dict(params=7_884, best_train=99.31, best_test=99.27),
+    10: dict(params=7_884, best_train=99.34, best_test=99.56),
+}
+
+
+def format_result(record, key="test_acc"):
+    """The Result block of a run: ours beside the reference's, every number from the record."""
+    best_train, _ = record.best("train_acc")
+    best_test, best_epoch = record.best(key)
+    at_target = [r["epoch"] for r in record.history if r[key] >= TARGET]
+    ref = REFERENCE[record.step]
+    which = "" if key == "test_acc" else " (averaged weights)"
+    return "\n".join([
+        f"Result{which}: {record.label()}",
+        f"  parameters           {record.params:>9,}   reference {ref['params']:>9,}",
+        f"  best train accuracy  {best_train:>8.2f}%   reference {ref['best_train']:>8.2f}%",
+        f"  best test accuracy   {best_test:>8.2f}%   reference {ref['best_test']:>8.2f}%   (epoch {best_epoch})",
+        f"  epochs >= {TARGET}%     {', '.join(map(str, at_target)) or 'none'}",
+        f"  wall time            {record.wall_seconds:>8.1f} s on {record.device}",
+    ])
+
+
+def seed_table(records, key="test_acc", last=5):
+    """Per seed: the minimum test accuracy of the last ``last`` epochs, the best and the final;
+    then the mean and the worst seed. ``key`` picks the raw or the averaged weights' accuracy."""
+    lines = [f"{'seed':>4}  {f'last-{last} min':>11}  {'best':>6}  {'final':>6}  holds {TARGET}%"]
+    mins = []
+    for rec in sorted(records, key=lambda r: r.seed):
+        low = rec.last_min(last, key)
+        mins.append(low)
+        best, _ = rec.best(key)
+        lines.append(f"{rec.seed:>4}  {low:>11.2f}  {best:>6.2f}  {rec.history[-1][key]:>6.2f}  "
+                     f"{'yes' if low >= TARGET else 'no'}")
+    held = sum(m >= TARGET for m in mins)
+    lines.append(f"mean last-{last} min {mean(mins):.2f}, worst seed {min(mins):.2f}; "
+                 f"holds for {held} of {len(mins)} seeds")
+    return "\n".join(lines)
+
+
+def figure_path(record, kind):
+    """Where a run's figure goes: Data/figures/ for full runs, a temporary folder for smoke runs."""
+    return output_dir("figures", smoke=record.mode == "smoke") / f"step{record.step:02d}_seed{record.seed}_{kind}.png"

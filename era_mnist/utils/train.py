@@ -1,0 +1,132 @@
+"""Training: device choice, seeding, the train/test loop with any torch scheduler, and EMA."""
+import random
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.optim.lr_scheduler import CyclicLR, OneCycleLR, ReduceLROnPlateau
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from tqdm.auto import tqdm
+
+PER_BATCH_SCHEDULERS = (OneCycleLR, CyclicLR)
+PROGRESS_EVERY = 50  # batches between progress-bar updates (each one waits for the device)
+
+
+class DeviceError(RuntimeError):
+    """The device asked for is not available here; the message says what to use instead."""
+
+
+def pick_device(device=None, verbose=True):
+    """``device`` if given ("cpu", "cuda", a torch.device), else CUDA when present, else the CPU."""
+    if device in (None, "auto"):
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise DeviceError("CUDA was asked for but no GPU is available here: use device='cpu' "
+                           "(CLI: --device cpu), or on Colab choose Runtime > Change runtime type > GPU")
+    if verbose:
+        print(f"Using device: {device_name(device)}")
+    return device
+
+
+def device_name(device):
+    """A readable name: the GPU's model, or 'cpu'."""
+    device = torch.device(device)
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+
+
+def seed_everything(seed):
+    """Seed Python, NumPy and torch (CPU and every GPU) with one number."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def evaluate(model, x, y, batch_size=2000):
+    """(mean loss, accuracy in %) of ``model`` on images ``x`` with labels ``y``."""
+    model.eval()
+    loss = torch.zeros((), device=x.device)
+    correct = torch.zeros((), device=x.device, dtype=torch.long)
+    with torch.no_grad():
+        for start in range(0, len(x), batch_size):
+            out = model(x[start:start + batch_size])
+            target = y[start:start + batch_size]
+            loss += F.nll_loss(out, target, reduction="sum")
+            correct += (out.argmax(1) == target).sum()
+    return loss.item() / len(x), 100.0 * correct.item() / len(x)
+
+
+def train_epoch(model, loader, optimizer, scheduler=None, ema=None, bar=None):
+    """One pass over ``loader``; returns (mean loss, accuracy in %) on the training batches.
+
+    ``scheduler`` is stepped after every batch (pass only per-batch schedulers here);
+    ``ema`` (an AveragedModel) is updated after every optimizer step.
+    """
+    model.train()
+    loss_sum = torch.zeros((), device=loader.x.device)
+    correct = torch.zeros((), device=loader.x.device, dtype=torch.long)
+    seen = 0
+    for i, (xb, yb) in enumerate(loader, 1):
+        optimizer.zero_grad(set_to_none=True)
+        out = model(xb)
+        loss = F.nll_loss(out, yb)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        if ema is not None:
+            ema.update_parameters(model)
+        loss_sum += loss.detach() * len(yb)
+        correct += (out.argmax(1) == yb).sum()
+        seen += len(yb)
+        if bar is not None:
+            bar.update(1)
+            if i % PROGRESS_EVERY == 0 or i == len(loader):
+                bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}", acc=f"{100 * correct.item() / seen:.2f}")
+    return loss_sum.item() / seen, 100.0 * correct.item() / seen
+
+
+def fit(model, train_loader, test_x, test_y, epochs, optimizer, scheduler=None, ema_decay=None,
+        tag=""):
+    """Train for ``epochs`` and return ``(history, ema_model)``.
+
+    ``scheduler`` may be any ``torch.optim.lr_scheduler``: OneCycleLR and CyclicLR step per
+    batch, ReduceLROnPlateau steps on the test loss, the others step once per epoch. With
+    ``ema_decay`` an exponential moving average of the weights (buffers too) is kept and also
+    evaluated each epoch (``ema_test_loss``, ``ema_test_acc``); ``ema_model`` is None without it.
+    History: one dict per epoch with epoch, train_loss, train_acc, test_loss, test_acc, lr, seconds.
+    """
+    ema = None
+    if ema_decay:
+        ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True)
+    per_batch = isinstance(scheduler, PER_BATCH_SCHEDULERS)
+    history = []
+    for epoch in range(1, epochs + 1):
+        lr = optimizer.param_groups[0]["lr"]
+        start = time.perf_counter()
+        with tqdm(total=len(train_loader), desc=f"{tag}epoch {epoch}/{epochs}", leave=False) as bar:
+            train_loss, train_acc = train_epoch(model, train_loader, optimizer,
+                                                scheduler if per_batch else None, ema, bar)
+        test_loss, test_acc = evaluate(model, test_x, test_y)
+        row = dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc,
+                   test_loss=test_loss, test_acc=test_acc, lr=lr)
+        if ema is not None:
+            row["ema_test_loss"], row["ema_test_acc"] = evaluate(ema, test_x, test_y)
+        if isinstance(scheduler, ReduceLROnPlateau):
+            scheduler.step(test_loss)
+        elif scheduler is not None and not per_batch:
+            scheduler.step()
+        row["seconds"] = time.perf_counter() - start
+        history.append(row)
+        print(format_epoch(row, epochs, tag))
+    return history, ema
+
+
+def format_epoch(row, epochs, tag=""):
+    """The one line an epoch leaves in the output."""
+    line = (f"{tag}epoch {row['epoch']:2d}/{epochs}  train loss {row['train_loss']:.4f} "
+            f"acc {row['train_acc']:6.2f}%  test loss {row['test_loss']:.4f} acc {row['test_acc']:6.2f}%")
+    if "ema_test_acc" in row:
+        line += f"  ema acc {row['ema_test_acc']:6.2f}%"
+    return line + f"  lr {row['lr']:.4g}  {row['seconds']:.1f} s"
