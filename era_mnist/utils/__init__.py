@@ -2,7 +2,7 @@
 
 ``from era_mnist.utils import ...`` is the one import a notebook needs.
 """
-from .augment import augment_rotate, rotation
+from .augment import augment_rotate, rotate, rotation
 from .data import DataError, DeviceLoader, MnistData, data_root, load_mnist, prepare_raw
 from .experiment import StepConfig, make_optimizer, make_scheduler, run_step, step_config
 from .metrics import confusion_matrix, misclassified, per_class_accuracy, predict

@@ -5,23 +5,26 @@ import torch
 import torch.nn.functional as F
 
 
-def augment_rotate(x, max_degrees, max_shift=0.0, fill=0.0, generator=None):
-    """Rotate each image of ``x`` (N, C, H, W) by its own random angle in +-``max_degrees``.
-
-    ``max_shift`` adds a random translation of up to that fraction of the image size in
-    each direction. Pixels that come in from outside the image take the value ``fill``
-    (the normalised background, so a rotated digit keeps a blank border).
-    """
-    n = x.shape[0]
-    u = torch.rand(n, 3, device=x.device, generator=generator) * 2 - 1  # uniform in [-1, 1)
-    angle = u[:, 0] * math.radians(max_degrees)
+def rotate(x, degrees, shift=None, fill=0.0):
+    """Rotate image i of ``x`` (N, C, H, W) by ``degrees[i]`` about the centre, then shift it by
+    ``shift[i]`` (fractions of the image size, x and y). Pixels that come in from outside take
+    the value ``fill``."""
+    angle = degrees * (math.pi / 180)
     cos, sin = angle.cos(), angle.sin()
-    shift = u[:, 1:] * (2 * max_shift)  # grid units: the image spans [-1, 1]
+    shift = torch.zeros(len(x), 2, device=x.device) if shift is None else shift * 2  # grid spans [-1, 1]
     theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1),
                          torch.stack([sin, cos, shift[:, 1]], 1)], 1)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x - fill, grid, mode="bilinear", padding_mode="zeros",
                          align_corners=False) + fill
+
+
+def augment_rotate(x, max_degrees, max_shift=0.0, fill=0.0, generator=None):
+    """Rotate each image by its own random angle in +-``max_degrees`` and, with ``max_shift``,
+    shift it by up to that fraction of the image in each direction; ``fill`` is the
+    (normalised) background, so a rotated digit keeps a blank border."""
+    u = torch.rand(len(x), 3, device=x.device, generator=generator) * 2 - 1  # uniform in [-1, 1)
+    return rotate(x, u[:, 0] * max_degrees, u[:, 1:] * max_shift, fill)
 
 
 def rotation(max_degrees, max_shift=0.0, fill=0.0):

@@ -1,0 +1,53 @@
+import subprocess
+import sys
+
+import pytest
+import torch
+
+
+def cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "era_mnist", *args], capture_output=True, text=True,
+                          env=env)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--step", "11"], "invalid choice: 11"),
+    (["train", "--step", "ten"], "expected a whole number"),
+    (["train", "--step", "3", "--epochs", "0"], "expected a whole number >= 1"),
+    (["train", "--step", "3", "--device", "tpu"], "invalid choice: 'tpu'"),
+    (["train"], "the following arguments are required: --step"),
+    (["fly"], "invalid choice: 'fly'"),
+])
+def test_bad_arguments_get_argparse_messages(args, message):
+    result = cli(*args)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without a GPU")
+def test_cuda_without_gpu_says_what_to_do():
+    result = cli("train", "--step", "3", "--device", "cuda", "--smoke")
+    assert result.returncode == 1
+    assert "no GPU is available" in result.stderr and "--device cpu" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_data_says_what_to_do(tmp_path):
+    import os
+    result = cli("train", "--step", "3", "--smoke", env={**os.environ, "ERA_MNIST_DATA": str(tmp_path)})
+    assert result.returncode == 1 and "SHA256SUMS is missing" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_summary_prints_both_tables():
+    result = cli("summary", "--step", "10")
+    assert result.returncode == 0
+    assert "Total params: 7,884" in result.stdout
+    assert "Receptive field" in result.stdout and "AdaptiveAvgPool2d" in result.stdout
+
+
+def test_smoke_train_prints_result_and_record():
+    result = cli("train", "--step", "8", "--smoke", "--seed", "11")
+    assert result.returncode == 0, result.stderr
+    assert "[smoke] epoch  2/2" in result.stdout and "Result: step 8 (maxpool), seed 11, smoke run" in result.stdout
+    assert "Total params: 7,884" in result.stdout and "step08_seed11.json" in result.stdout

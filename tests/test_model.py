@@ -1,0 +1,60 @@
+import contextlib
+import io
+import re
+
+import pytest
+import torch
+
+from era_mnist.model import STEPS, build
+from era_mnist.utils import summary
+
+TOTAL_PARAMS = {1: 6_379_786, 2: 194_884, 3: 10_790, 4: 10_970, 5: 10_970, 6: 6_070,
+                7: 7_884, 8: 7_884, 9: 7_884}
+
+
+def torchsummary_total(model):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        summary(model)
+    return int(re.search(r"Total params: ([\d,]+)", out.getvalue()).group(1).replace(",", ""))
+
+
+@pytest.mark.parametrize("step", sorted(STEPS))
+def test_parameter_counts_match_the_reference(step):
+    model = build(step)
+    total = torchsummary_total(model)
+    assert total == sum(p.numel() for p in model.parameters())
+    if step in TOTAL_PARAMS:
+        assert total == TOTAL_PARAMS[step]
+    else:
+        assert total < 8_000
+
+
+@pytest.mark.parametrize("step", sorted(STEPS))
+def test_networks_output_log_probabilities(step):
+    out = build(step).eval()(torch.randn(3, 1, 28, 28))
+    assert out.shape == (3, 10)
+    assert torch.allclose(out.exp().sum(1), torch.ones(3), atol=1e-5)
+
+
+def test_build_by_name_and_number():
+    assert type(build("onecycle")) is type(build(10))
+    assert type(build("setup")) is type(build(1))
+
+
+@pytest.mark.parametrize("bad", [0, 11, "eleven", 2.5, None])
+def test_unknown_step_lists_the_valid_ones(bad):
+    with pytest.raises(ValueError, match=r"valid steps are 1 \(setup\).*10 \(onecycle\)"):
+        build(bad)
+
+
+def test_summary_leaves_the_model_and_rng_as_they_were():
+    model = build(8)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    torch.manual_seed(0)
+    summary(model)
+    after_rng = torch.rand(1)
+    torch.manual_seed(0)
+    assert torch.equal(after_rng, torch.rand(1))
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k]), k

@@ -1,0 +1,86 @@
+import pytest
+import torch
+
+from era_mnist.model import build
+from era_mnist.utils import (DeviceLoader, evaluate, fit, make_optimizer, make_scheduler, run_step,
+                             seed_everything, step_config)
+
+
+def short_fit(data, step=8, seed=0, epochs=2, scheduler=None, ema_decay=None, lr=0.01):
+    seed_everything(seed)
+    model = build(step)
+    loader = DeviceLoader(data.train_x, data.train_y, 128, shuffle=True, seed=seed)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    sched = scheduler(optimizer, len(loader)) if scheduler else None
+    history, ema = fit(model, loader, data.test_x, data.test_y, epochs, optimizer, sched, ema_decay=ema_decay)
+    return model, history, ema
+
+
+def without_time(history):
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in history]
+
+
+def test_smoke_training_lowers_the_loss(smoke_data):
+    model, history, _ = short_fit(smoke_data)
+    assert history[-1]["train_loss"] < history[0]["train_loss"] < 2.3
+    loss, acc = evaluate(model, smoke_data.test_x, smoke_data.test_y)
+    assert loss == pytest.approx(history[-1]["test_loss"]) and acc > 50
+
+
+def test_same_seed_gives_the_same_history(smoke_data):
+    a, b, c = (short_fit(smoke_data, seed=s, epochs=1)[1] for s in (5, 5, 6))
+    assert without_time(a) == without_time(b)
+    assert without_time(a) != without_time(c)
+
+
+def test_onecycle_steps_per_batch(smoke_data):
+    _, history, _ = short_fit(smoke_data, epochs=3, scheduler=lambda opt, n: torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=0.1, epochs=3, steps_per_epoch=n))
+    lrs = [row["lr"] for row in history]
+    assert lrs[0] == pytest.approx(0.1 / 25) and max(lrs) > 0.05  # warm-up, then the peak region
+
+
+def test_steplr_steps_per_epoch(smoke_data):
+    _, history, _ = short_fit(smoke_data, epochs=3, scheduler=lambda opt, n: torch.optim.lr_scheduler.StepLR(
+        opt, step_size=1, gamma=0.5))
+    assert [row["lr"] for row in history] == pytest.approx([0.01, 0.005, 0.0025])
+
+
+def test_plateau_steps_on_the_test_loss(smoke_data):
+    # patience 0 and a threshold no loss can meet: every epoch counts as a plateau
+    _, history, _ = short_fit(smoke_data, epochs=3, scheduler=lambda opt, n: torch.optim.lr_scheduler.ReduceLROnPlateau(
+        opt, factor=0.1, patience=0, threshold=10.0))
+    assert [row["lr"] for row in history] == pytest.approx([0.01, 0.001, 0.0001])
+
+
+def test_averaged_weights_are_evaluated_each_epoch(smoke_data):
+    model, history, ema = short_fit(smoke_data, epochs=2, ema_decay=0.9)
+    assert "ema_test_acc" in history[-1]
+    loss, acc = evaluate(ema, smoke_data.test_x, smoke_data.test_y)
+    assert (loss, acc) == pytest.approx((history[-1]["ema_test_loss"], history[-1]["ema_test_acc"]))
+    assert not torch.equal(ema.module.conv1[0].weight, model.conv1[0].weight)
+
+
+def test_step_configs_follow_the_spec():
+    assert step_config(1).batch_size == 128 and step_config(7).batch_size == 64
+    assert step_config(8).rotation == 0 and step_config(9).rotation == 7
+    assert step_config(10).scheduler == "onecycle" and step_config(10).epochs <= 15
+    assert step_config(10).ema_decay and step_config("onecycle") == step_config(10)
+    with pytest.raises(ValueError, match="epochs"):
+        step_config(3, epochs=0)
+    with pytest.raises(ValueError, match="valid steps"):
+        step_config(12)
+
+
+def test_step10_schedule_is_onecycle(smoke_data):
+    config = step_config(10)
+    model = build(10)
+    opt = make_optimizer(config, model)
+    sched = make_scheduler(config, opt, 10)
+    assert isinstance(sched, torch.optim.lr_scheduler.OneCycleLR) and opt.param_groups[0]["nesterov"]
+
+
+def test_run_step_in_smoke_mode_writes_a_smoke_record(smoke_mode, smoke_data):
+    model, record, ema = run_step(step_config(9), seed=2, device="cpu", data=smoke_data)
+    assert record.mode == "smoke" and len(record.history) == 2 and record.params == 7884
+    assert record.config["rotation"] == 7.0 and ema is None
