@@ -38,7 +38,11 @@ def parser():
                        help="where to train (default: CUDA when present, else the CPU)")
     train.add_argument("--smoke", action="store_true",
                        help="a short run on a small subset, written to a temporary folder (as ERA_MNIST_SMOKE=1)")
-    train.add_argument("--overwrite", action="store_true", help="replace an existing run record")
+    repro = sub.add_parser("reproduce", help="execute the notebooks in full mode and rewrite the README's results")
+    repro.add_argument("--steps", type=positive_int, nargs="+", choices=list(STEPS), default=list(STEPS),
+                       metavar="N", help="the steps to run (default: all)")
+    repro.add_argument("--readme-only", action="store_true", help="only rewrite the README from the records")
+    train.add_argument("--overwrite", action="store_true", help="replace an existing run record (default: move it to Data/runs/previous/)")
     return p
 
 
@@ -54,22 +58,25 @@ def main(argv=None):
     if args.command == "summary":
         print_tables(build(args.step))
         return 0
+    if args.command == "reproduce":
+        from .reproduce import reproduce, update_readme
+        update_readme() if args.readme_only else reproduce(args.steps)
+        return 0
     if args.smoke:
         os.environ["ERA_MNIST_SMOKE"] = "1"
-    from .utils import DataError, DeviceError, format_result, pick_device, record_path, run_step, step_config
+    from .utils import DataError, DeviceError, format_result, pick_device, run_step, step_config
     config = step_config(args.step, **({"epochs": args.epochs} if args.epochs else {}))
     try:
         device = pick_device(args.device)
         print(config)
         print_tables(build(args.step).to(device))
         model, record, ema = run_step(config, seed=args.seed, device=device, overwrite=args.overwrite)
-    except (DataError, DeviceError, FileExistsError) as error:
+    except (DataError, DeviceError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(format_result(record))
     if ema is not None:
         print(format_result(record, "ema_test_acc"))
-    print(f"record written to {record_path(record.step, record.seed, record.mode == 'smoke')}")
     return 0
 
 

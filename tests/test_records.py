@@ -51,3 +51,12 @@ def test_smoke_runs_leave_data_untouched(smoke_mode, smoke_data):
     assert Path(smoke_runs).resolve() != (DATA / "runs").resolve()
     assert load_record(smoke_runs / "step03_seed7.json").mode == "smoke"
     assert load_record(smoke_runs / "step06_seed7.json").mode == "smoke"
+
+
+def test_an_earlier_record_is_moved_aside_not_lost(tmp_path):
+    from era_mnist.utils.records import archive_existing
+    path = record().save(tmp_path)
+    kept = archive_existing(path)
+    assert not path.exists() and kept.parent == tmp_path / "previous"
+    assert load_record(kept) == record()
+    assert archive_existing(path) is None

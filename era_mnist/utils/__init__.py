@@ -4,7 +4,7 @@
 """
 from .augment import augment_rotate, rotate, rotation
 from .data import DataError, DeviceLoader, MnistData, data_root, load_mnist, prepare_raw
-from .experiment import StepConfig, make_optimizer, make_scheduler, run_step, step_config
+from .experiment import StepConfig, make_optimizer, make_scheduler, run_seeds, run_step, step_config
 from .metrics import confusion_matrix, misclassified, per_class_accuracy, predict
 from .plots import (plot_confusion_matrix, plot_history, plot_lr, plot_misclassified,
                     plot_per_class_accuracy, plot_series)

@@ -7,7 +7,8 @@ import torch
 from ..model import STEPS, build, step_number
 from .augment import rotation
 from .data import DeviceLoader, load_mnist
-from .records import RunRecord, epochs_at_target, git_commit, is_smoke, record_path, refuse_overwrite
+from .records import (RunRecord, archive_existing, epochs_at_target, git_commit, is_smoke, load_record,
+                      record_path)
 from .train import device_name, fit, pick_device, seed_everything
 
 SMOKE_EPOCHS = 2
@@ -73,17 +74,15 @@ def make_scheduler(config, optimizer, steps_per_epoch):
 def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False):
     """Seed, build the step's network, train it as ``config`` says and write the run record.
 
-    Smoke mode ($ERA_MNIST_SMOKE) trains at most 2 epochs on the small subset and writes its
-    record to a temporary folder, replacing the previous smoke record. Returns ``(model, record, ema_model)``.
+    An earlier record of the same step and seed is moved to ``previous/`` beside it (replaced
+    only with ``overwrite``). Smoke mode ($ERA_MNIST_SMOKE) trains at most 2 epochs on the
+    small subset and writes its record to a temporary folder, replacing the previous smoke one. Returns ``(model, record, ema_model)``.
     """
     smoke = is_smoke()
     if smoke:  # smoke records are throwaway: a rerun replaces them
         config = replace(config, epochs=min(config.epochs, SMOKE_EPOCHS))
         overwrite = True
-    path = record_path(config.step, seed, smoke)
-    if save and not overwrite:
-        refuse_overwrite(path)
-    device = pick_device(device)
+    device = device if isinstance(device, torch.device) else pick_device(device)
     data = data if data is not None else load_mnist(device, smoke=smoke)
     seed_everything(seed)
     model = build(config.step).to(device)
@@ -101,5 +100,24 @@ def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False)
                        wall_seconds=time.perf_counter() - start, mode=mode, git_commit=git_commit(),
                        epochs_at_target=epochs_at_target(history))
     if save:
+        path = record_path(config.step, seed, smoke)
+        if not overwrite and (kept := archive_existing(path)):
+            print(f"The previous record of this step and seed was moved to {kept}")
         record.save(path.parent, overwrite=overwrite)
+        print(f"Record written to {path}")
     return model, record, ema
+
+
+def run_seeds(config, seeds, device=None, data=None):
+    """One record per seed: a full-run record already made with this very configuration is
+    loaded (and the notebook says so); every other seed is trained now."""
+    records = []
+    for seed in seeds:
+        path = record_path(config.step, seed)
+        if not is_smoke() and path.exists() and (record := load_record(path)).config == asdict(config):
+            print(f"seed {seed}: loaded {path.name} ({record.mode} run on {record.device}, "
+                  f"commit {record.git_commit})")
+        else:
+            record = run_step(config, seed, device, data)[1]
+        records.append(record)
+    return records

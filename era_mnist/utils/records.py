@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -110,6 +111,19 @@ def record_filename(step, seed):
 def record_path(step, seed, smoke=None):
     """Where the record of ``step`` and ``seed`` lives for the current mode (full or smoke)."""
     return output_dir("runs", smoke) / record_filename(step, seed)
+
+
+def archive_existing(path):
+    """Move the record at ``path`` into ``previous/`` beside it, stamped with its modification
+    time; returns the new path, or None when there was no record."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(path.stat().st_mtime))
+    target = path.parent / "previous" / f"{path.stem}.{stamp}{path.suffix}"
+    target.parent.mkdir(exist_ok=True)
+    os.replace(path, target)
+    return target
 
 
 def refuse_overwrite(path):

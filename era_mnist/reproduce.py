@@ -1,0 +1,125 @@
+"""Re-run the series in full mode: execute the notebooks in place, then rewrite the README's
+results from the records they wrote. ``python -m era_mnist reproduce [--steps N ...]``."""
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+from statistics import mean
+
+import nbformat
+from nbconvert.preprocessors import ExecutePreprocessor
+
+from .model import STEPS
+from .utils.plots import plot_series
+from .utils.records import REPO_ROOT, TARGET, is_smoke, load_record, output_dir
+from .utils.report import REFERENCE
+
+NOTEBOOKS = REPO_ROOT / "notebooks"
+README = REPO_ROOT / "README.md"
+START = "<!-- results:start: written by `python -m era_mnist reproduce` from Data/runs; do not edit -->"
+END = "<!-- results:end -->"
+SERIES_FIGURE = "series_test_accuracy.png"
+
+
+def notebook_path(step):
+    return next(NOTEBOOKS.glob(f"Step{step:02d}_*.ipynb"))
+
+
+def execute_notebook(path):
+    """Execute a notebook in its own folder and write it back in place (atomically)."""
+    nb = nbformat.read(path, as_version=4)
+    ExecutePreprocessor(timeout=None, kernel_name="python3").preprocess(
+        nb, {"metadata": {"path": str(path.parent)}})
+    nb.metadata.pop("widgets", None)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as f:
+        nbformat.write(nb, f)
+    os.replace(tmp, path)
+
+
+def full_records():
+    """{step: {seed: RunRecord}} of the full runs under Data/runs/ (earlier ones in previous/ aside)."""
+    records = {}
+    for path in sorted(output_dir("runs", smoke=False).glob("step*_seed*.json")):
+        record = load_record(path)
+        if record.mode == "full":
+            records.setdefault(record.step, {})[record.seed] = record
+    return records
+
+
+def _row(step, record):
+    name, ref = STEPS[step][0], REFERENCE[step]
+    if record is None:
+        return f"| {step} | {name} | {ref['params']:,} | no full run yet | | | {ref['best_test']:.2f} | |"
+    best_train, _ = record.best("train_acc")
+    best_test, epoch = record.best("test_acc")
+    at = record.epochs_at_target
+    span = f"{len(at)} ({at[0]}-{at[-1]})" if at else "0"
+    return (f"| {step} | {name} | {record.params:,} | {best_train:.2f} | {best_test:.2f} (epoch {epoch}) | "
+            f"{span} | {ref['best_test']:.2f} | {record.device}, {record.wall_seconds:.0f} s |")
+
+
+def results_markdown(records):
+    """The README's results block, every number from the records."""
+    lines = [START, "",
+             f"| step | theme | params | best train % | best test % | epochs >= {TARGET} % | "
+             "reference best test % | run (seed 1) |",
+             "|---|---|---|---|---|---|---|---|"]
+    lines += [_row(step, records.get(step, {}).get(1)) for step in STEPS]
+    seeds = records.get(10, {})
+    if seeds:
+        lines += ["", f"Step 10, every seed (test accuracy %, last-5 min = the lowest of epochs "
+                  f"{len(next(iter(seeds.values())).history) - 4}-{len(next(iter(seeds.values())).history)}):", "",
+                  "| seed | OneCycle alone: last-5 min | best | final | averaged weights: last-5 min | best | final |",
+                  "|---|---|---|---|---|---|---|"]
+        for seed, rec in sorted(seeds.items()):
+            cells = [f"{rec.last_min(5, key):.2f} | {rec.best(key)[0]:.2f} | {rec.history[-1][key]:.2f}"
+                     for key in ("test_acc", "ema_test_acc")]
+            lines.append(f"| {seed} | {cells[0]} | {cells[1]} |")
+        for key, what in (("test_acc", "OneCycle alone"), ("ema_test_acc", "averaged weights")):
+            mins = [rec.last_min(5, key) for rec in seeds.values()]
+            lines.append(f"| {what} | mean {mean(mins):.2f}, worst {min(mins):.2f}, "
+                         f"holds for {sum(m >= TARGET for m in mins)} of {len(mins)} seeds | | | | | |")
+    figures = output_dir("figures", smoke=False)
+    shown = [(f"step10_seed1_{kind}.png", what) for kind, what in
+             (("curves", "step 10 curves"), ("misclassified", "step 10 misclassified digits"))]
+    shown.append((SERIES_FIGURE, "test accuracy per epoch, all steps"))
+    lines.append("")
+    lines += [f"![{what}](Data/figures/{name})" for name, what in shown if (figures / name).exists()]
+    return "\n".join(lines + ["", END])
+
+
+def update_readme(readme=README):
+    """Rewrite the marked results block of the README from the records."""
+    text = readme.read_text()
+    block = results_markdown(full_records())
+    new = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
+    readme.write_text(new)
+    return new
+
+
+def series_figure(records):
+    """Test accuracy per epoch of every step's seed-1 full run, on one chart."""
+    runs = [seeds[1] for step, seeds in sorted(records.items()) if 1 in seeds]
+    if runs:
+        devices = ", ".join(sorted({r.device for r in runs}))
+        plot_series(runs, title=f"seed 1, full runs on {devices}, torch {runs[0].torch_version}",
+                    save=output_dir("figures", smoke=False) / SERIES_FIGURE)
+
+
+def reproduce(steps):
+    """Execute the notebooks of ``steps`` in full mode, then redraw the series figure and README."""
+    if is_smoke():
+        raise SystemExit("error: reproduce writes the committed notebooks and records; unset ERA_MNIST_SMOKE")
+    os.environ["TQDM_DISABLE"] = "1"  # the committed notebooks keep one line per epoch, no bars
+    for step in steps:
+        path = notebook_path(step)
+        start = time.perf_counter()
+        print(f"executing {path.name} ...", flush=True)
+        execute_notebook(path)
+        print(f"  done in {time.perf_counter() - start:.0f} s", flush=True)
+    records = full_records()
+    series_figure(records)
+    update_readme()
+    print(f"README results rewritten from {sum(len(s) for s in records.values())} records")

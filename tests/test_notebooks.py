@@ -1,0 +1,46 @@
+"""The notebooks' structure: Colab cell, package imports, Target / Result / Analysis in order."""
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from era_mnist.model import STEPS
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+EXPECTED = ["Step01_Setup", "Step02_Skeleton", "Step03_Lighter", "Step04_BatchNorm",
+            "Step05_Regularization", "Step06_GAP", "Step07_Capacity", "Step08_MaxPool",
+            "Step09_Augmentation", "Step10_OneCycle"]
+
+
+def test_one_notebook_per_step_in_order():
+    assert sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb")) == EXPECTED
+    assert len(EXPECTED) == len(STEPS)
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_notebook_structure(name):
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    step = int(name[4:6])
+    cells = nb.cells
+    assert cells[0].cell_type == "markdown" and cells[0].source.startswith(f"# Step {step}:")
+    assert f"colab.research.google.com/github/" in cells[0].source and f"{name}.ipynb" in cells[0].source
+    colab = next(c for c in cells if c.cell_type == "code")
+    assert '"google.colab" in sys.modules' in colab.source and "pip install -q --no-deps -e" in colab.source
+    code = "\n".join(c.source for c in cells if c.cell_type == "code")
+    assert "from era_mnist.model import" in code and "from era_mnist.utils import" in code
+    assert re.search(rf"config = step_config\({step}\)", code)
+    headings = [line for c in cells if c.cell_type == "markdown" for line in c.source.splitlines()
+                if line.startswith("## ")]
+    assert headings == ["## Target", "## Result", "## Analysis"]
+    analysis = cells[-1].source
+    assert analysis.startswith("## Analysis") and len(analysis) > 300 and "ANALYSIS" not in analysis
+    assert "widgets" not in nb.metadata
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_notebook_cells_stay_short(name):
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    for cell in nb.cells[2:]:
+        if cell.cell_type == "code":
+            assert len(cell.source.splitlines()) <= 12, cell.source
