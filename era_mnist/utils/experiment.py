@@ -121,3 +121,37 @@ def run_seeds(config, seeds, device=None, data=None):
             record = run_step(config, seed, device, data)[1]
         records.append(record)
     return records
+
+
+def lr_range_test(config, data, seed=1, start_lr=1e-4, end_lr=1.0, steps=200):
+    """The learning-rate range test: a fresh network of ``config``'s step is trained for
+    ``steps`` batches while the learning rate grows exponentially from ``start_lr`` to
+    ``end_lr``; returns the learning rates and the smoothed training loss at each, stopping
+    early once the loss is four times its best. Only the training set is used."""
+    seed_everything(seed)
+    device = data.train_x.device
+    model = build(config.step).to(device)
+    loader = DeviceLoader(data.train_x, data.train_y, config.batch_size, shuffle=True, seed=seed,
+                          augment=rotation(config.rotation, fill=data.background))
+    optimizer = make_optimizer(replace(config, lr=start_lr), model)
+    lrs, losses, smooth, batches = [], [], None, iter(loader)
+    model.train()
+    for i in range(steps):
+        lr = start_lr * (end_lr / start_lr) ** (i / (steps - 1))
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        batch = next(batches, None)
+        if batch is None:  # start another pass
+            batches = iter(loader)
+            batch = next(batches)
+        xb, yb = batch
+        optimizer.zero_grad(set_to_none=True)
+        loss = torch.nn.functional.nll_loss(model(xb), yb)
+        loss.backward()
+        optimizer.step()
+        smooth = loss.item() if smooth is None else 0.9 * smooth + 0.1 * loss.item()
+        lrs.append(lr)
+        losses.append(smooth)
+        if smooth > 4 * min(losses):
+            break
+    return lrs, losses

@@ -92,3 +92,16 @@ def plot_series(records, title="", save=None):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=2)
     return _finish(fig, title, save)
+
+
+def plot_lr_range(lrs, losses, chosen=None, title="", save=None):
+    """The range test's smoothed loss against the learning rate (log scale); ``chosen`` marks a peak."""
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    ax.plot(lrs, losses)
+    if chosen:
+        ax.axvline(chosen, color="crimson", ls="--", lw=1, label=f"chosen peak {chosen:g}")
+        ax.legend(fontsize=8)
+    ax.set(xscale="log", xlabel="learning rate", ylabel="training loss (smoothed)",
+           title="learning-rate range test", ylim=(0, min(max(losses), 3 * losses[0])))
+    ax.grid(alpha=0.3)
+    return _finish(fig, title, save)

@@ -1,0 +1,47 @@
+"""The README, the records under Data/runs/ and the committed notebooks' outputs must agree."""
+import nbformat
+import pytest
+
+from era_mnist.model import STEPS, build
+from era_mnist.reproduce import END, README, START, full_records, notebook_path, results_markdown
+from era_mnist.utils import epochs_at_target, format_result, seed_table
+
+RECORDS = full_records()
+
+
+def printed(step):
+    """Everything the committed notebook of ``step`` printed (empty when it has no outputs)."""
+    nb = nbformat.read(notebook_path(step), as_version=4)
+    return "".join(out.get("text", "") for cell in nb.cells if cell.cell_type == "code"
+                   for out in cell.get("outputs", []) if out.get("output_type") == "stream")
+
+
+def test_readme_results_are_written_from_the_records():
+    text = README.read_text()
+    block = text[text.index(START):text.index(END) + len(END)]
+    assert block == results_markdown(RECORDS)
+
+
+@pytest.mark.parametrize("step", sorted(STEPS))
+def test_notebook_outputs_come_from_its_full_record(step):
+    out = printed(step)
+    if not out:
+        assert step not in RECORDS or 1 not in RECORDS[step], f"step {step} has a record but no outputs"
+        return
+    assert 1 in RECORDS.get(step, {}), f"step {step}'s notebook has outputs but no full record"
+    record = RECORDS[step][1]
+    assert format_result(record) in out
+    assert "[smoke]" not in out and "smoke run" not in out
+    if step == 10:
+        assert format_result(record, "ema_test_acc") in out
+        seeds = [RECORDS[10][s] for s in sorted(RECORDS[10])]
+        assert seed_table(seeds, "test_acc") in out and seed_table(seeds, "ema_test_acc") in out
+
+
+@pytest.mark.parametrize("step, seed", [(st, se) for st in sorted(RECORDS) for se in sorted(RECORDS[st])])
+def test_records_are_complete_full_runs(step, seed):
+    record = RECORDS[step][seed]
+    assert record.mode == "full" and record.params == sum(p.numel() for p in build(step).parameters())
+    assert [row["epoch"] for row in record.history] == list(range(1, record.config["epochs"] + 1))
+    assert record.epochs_at_target == epochs_at_target(record.history)
+    assert record.config["epochs"] <= (15 if step == 10 else 20)
