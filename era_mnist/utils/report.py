@@ -1,7 +1,10 @@
 """What a run's Result says, printed from its record, beside the reference series' figures."""
 from statistics import mean
 
+import torch
+
 from .records import TARGET, output_dir
+from .train import device_name
 
 # The published reference series' own figures (spec/step-series.md), quoted for comparison only.
 REFERENCE = {
@@ -16,6 +19,12 @@ REFERENCE = {
     9: dict(params=7_884, best_train=99.31, best_test=99.27),
     10: dict(params=7_884, best_train=99.34, best_test=99.56),
 }
+
+
+def context_label(step, seed, data):
+    """What produces a figure before any record exists: step, seed, mode, device, torch."""
+    mode = "smoke" if data.smoke else "full"
+    return f"step {step}, seed {seed}, {mode} run on {device_name(data.train_x.device)}, torch {torch.__version__}"
 
 
 def format_result(record, key="test_acc"):
