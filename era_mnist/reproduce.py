@@ -2,7 +2,6 @@
 results from the records they wrote. ``python -m era_mnist reproduce [--steps N ...]``."""
 import os
 import re
-import tempfile
 import time
 from pathlib import Path
 from statistics import mean
@@ -12,7 +11,7 @@ from nbconvert.preprocessors import ExecutePreprocessor
 
 from .model import STEPS
 from .utils.plots import plot_series
-from .utils.records import REPO_ROOT, TARGET, is_smoke, load_record, output_dir
+from .utils.records import REPO_ROOT, TARGET, is_smoke, load_record, output_dir, write_atomically
 from .utils.report import REFERENCE
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -32,10 +31,7 @@ def execute_notebook(path):
     ExecutePreprocessor(timeout=None, kernel_name="python3").preprocess(
         nb, {"metadata": {"path": str(path.parent)}})
     nb.metadata.pop("widgets", None)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as f:
-        nbformat.write(nb, f)
-    os.replace(tmp, path)
+    write_atomically(path, nbformat.writes(nb) + "\n")
 
 
 def full_records():

@@ -8,7 +8,7 @@ from ..model import STEPS, build, step_number
 from .augment import rotation
 from .data import DeviceLoader, load_mnist
 from .records import (RunRecord, archive_existing, epochs_at_target, git_commit, is_smoke, load_record,
-                      record_path)
+                      record_path, shown)
 from .train import device_name, fit, pick_device, seed_everything
 
 SMOKE_EPOCHS = 2
@@ -102,9 +102,9 @@ def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False)
     if save:
         path = record_path(config.step, seed, smoke)
         if not overwrite and (kept := archive_existing(path)):
-            print(f"The previous record of this step and seed was moved to {kept}")
+            print(f"The previous record of this step and seed was moved to {shown(kept)}")
         record.save(path.parent, overwrite=overwrite)
-        print(f"Record written to {path}")
+        print(f"Record written to {shown(path)}")
     return model, record, ema
 
 

@@ -87,16 +87,28 @@ class RunRecord:
         path = folder / self.filename
         if not overwrite:
             refuse_overwrite(path)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{self.filename}.")
-        try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(asdict(self), f, indent=1)
-                f.write("\n")
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        write_atomically(path, json.dumps(asdict(self), indent=1) + "\n")
         return path
+
+
+def write_atomically(path, text):
+    """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def shown(path):
+    """``path`` relative to the repository when it lies inside it, for messages."""
+    path = Path(path)
+    return path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
 
 
 def load_record(path):
