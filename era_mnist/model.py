@@ -2,8 +2,11 @@
 
 Each layer's comment gives its output size (channels x height x width for a 28x28 input)
 and its receptive field (RF) in input pixels. ``build(step)`` returns a step's network.
-Steps 8, 9 and 10 share one architecture: they change how it is trained, not the net.
+Steps 4-5 and 7-10 share a class whose ``dropout`` argument is the step's change; steps
+8, 9 and 10 share one network and change how it is trained.
 """
+from functools import partial
+
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -82,30 +85,12 @@ def conv_bn_relu(c_in, c_out, k=3, dropout=0.0):
 
 
 class BatchNormNet(nn.Module):
-    """Step 4: step 3 with BatchNorm after every convolution but the last (10,970 parameters)."""
+    """Step 4: step 3 with BatchNorm after every convolution but the last (10,970 parameters).
 
-    def __init__(self):
-        super().__init__()
-        self.conv1 = conv_bn_relu(1, 10)       # 10x26x26, RF 3
-        self.conv2 = conv_bn_relu(10, 10)      # 10x24x24, RF 5
-        self.conv3 = conv_bn_relu(10, 20)      # 20x22x22, RF 7
-        self.pool = nn.MaxPool2d(2)            # 20x11x11, RF 8
-        self.trans = conv_bn_relu(20, 10, 1)   # 10x11x11, RF 8
-        self.conv4 = conv_bn_relu(10, 10)      # 10x9x9, RF 12
-        self.conv5 = conv_bn_relu(10, 20)      # 20x7x7, RF 16
-        self.conv6 = conv_bn_relu(20, 10, 1)   # 10x7x7, RF 16
-        self.head = nn.Conv2d(10, 10, 7, bias=False)  # 10x1x1, RF 28
+    Step 5 is the same network with ``dropout=0.1`` after the 3rd and the 6th convolution.
+    """
 
-    def forward(self, x):
-        x = self.pool(self.conv3(self.conv2(self.conv1(x))))
-        x = self.conv6(self.conv5(self.conv4(self.trans(x))))
-        return F.log_softmax(self.head(x).flatten(1), dim=1)
-
-
-class DropoutNet(nn.Module):
-    """Step 5: step 4 with dropout after the 3rd and 6th convolution (10,970 parameters)."""
-
-    def __init__(self, dropout=0.1):
+    def __init__(self, dropout=0.0):
         super().__init__()
         self.conv1 = conv_bn_relu(1, 10)                     # 10x26x26, RF 3
         self.conv2 = conv_bn_relu(10, 10)                    # 10x24x24, RF 5
@@ -126,7 +111,7 @@ class DropoutNet(nn.Module):
 class GapNet(nn.Module):
     """Step 6: step 5 with the 7x7 head replaced by global average pooling (6,070 parameters)."""
 
-    def __init__(self, dropout=0.1):
+    def __init__(self, dropout=0.0):
         super().__init__()
         self.conv1 = conv_bn_relu(1, 10)                     # 10x26x26, RF 3
         self.conv2 = conv_bn_relu(10, 10)                    # 10x24x24, RF 5
@@ -144,28 +129,37 @@ class GapNet(nn.Module):
         return F.log_softmax(self.gap(x).flatten(1), dim=1)
 
 
-class CapacityNet(nn.Module):
-    """Step 7: four 3x3 convs before the pool, three after, GAP and a 1x1 head (7,884 parameters).
+def conv_relu_bn(c_in, c_out, k=3, relu=True, dropout=0.0):
+    """Conv (no bias) -> ReLU -> BatchNorm, the reference's order from step 7 on; ReLU and
+    Dropout only where asked."""
+    layers = [nn.Conv2d(c_in, c_out, k, bias=False)]
+    layers += [nn.ReLU()] if relu else []
+    layers.append(nn.BatchNorm2d(c_out))
+    layers += [nn.Dropout(dropout)] if dropout else []
+    return nn.Sequential(*layers)
 
-    As in the reference, ReLU comes before BatchNorm, and the 4th and 7th convolutions and
-    the head have no ReLU. Dropout follows the 3rd and the 6th convolution.
+
+class CapacityNet(nn.Module):
+    """Steps 7-10: four 3x3 convs before the pool, three after, GAP and a 1x1 head (7,884 parameters).
+
+    As in the reference, ReLU comes before BatchNorm, and the 4th and 7th convolutions, the
+    transition and the head have no ReLU. Step 7 has dropout after the 3rd and the 6th
+    convolution (``dropout=0.1``); steps 8-10 drop it (``dropout=0``), the series' final net.
     """
 
-    def __init__(self, dropout=0.1):
+    def __init__(self, dropout=0.0):
         super().__init__()
-        self.conv1 = nn.Sequential(nn.Conv2d(1, 10, 3, bias=False), nn.ReLU(), nn.BatchNorm2d(10))    # 10x26x26, RF 3
-        self.conv2 = nn.Sequential(nn.Conv2d(10, 10, 3, bias=False), nn.ReLU(), nn.BatchNorm2d(10))   # 10x24x24, RF 5
-        self.conv3 = nn.Sequential(nn.Conv2d(10, 10, 3, bias=False), nn.ReLU(), nn.BatchNorm2d(10),
-                                   nn.Dropout(dropout))                                              # 10x22x22, RF 7
-        self.conv4 = nn.Sequential(nn.Conv2d(10, 10, 3, bias=False), nn.BatchNorm2d(10))              # 10x20x20, RF 9
-        self.trans = nn.Sequential(nn.Conv2d(10, 10, 1, bias=False), nn.BatchNorm2d(10))              # 10x20x20, RF 9
-        self.pool = nn.MaxPool2d(2)                                                                   # 10x10x10, RF 10
-        self.conv5 = nn.Sequential(nn.Conv2d(10, 14, 3, bias=False), nn.ReLU(), nn.BatchNorm2d(14))   # 14x8x8, RF 14
-        self.conv6 = nn.Sequential(nn.Conv2d(14, 14, 3, bias=False), nn.ReLU(), nn.BatchNorm2d(14),
-                                   nn.Dropout(dropout))                                              # 14x6x6, RF 18
-        self.conv7 = nn.Sequential(nn.Conv2d(14, 13, 3, bias=False), nn.BatchNorm2d(13))              # 13x4x4, RF 22
-        self.gap = nn.AdaptiveAvgPool2d(1)                                                            # 13x1x1, RF 28
-        self.head = nn.Sequential(nn.Conv2d(13, 10, 1, bias=False), nn.BatchNorm2d(10))               # 10x1x1, RF 28
+        self.conv1 = conv_relu_bn(1, 10)                        # 10x26x26, RF 3
+        self.conv2 = conv_relu_bn(10, 10)                       # 10x24x24, RF 5
+        self.conv3 = conv_relu_bn(10, 10, dropout=dropout)      # 10x22x22, RF 7
+        self.conv4 = conv_relu_bn(10, 10, relu=False)           # 10x20x20, RF 9
+        self.trans = conv_relu_bn(10, 10, 1, relu=False)        # 10x20x20, RF 9
+        self.pool = nn.MaxPool2d(2)                             # 10x10x10, RF 10
+        self.conv5 = conv_relu_bn(10, 14)                       # 14x8x8, RF 14
+        self.conv6 = conv_relu_bn(14, 14, dropout=dropout)      # 14x6x6, RF 18
+        self.conv7 = conv_relu_bn(14, 13, relu=False)           # 13x4x4, RF 22
+        self.gap = nn.AdaptiveAvgPool2d(1)                      # 13x1x1, RF 28
+        self.head = conv_relu_bn(13, 10, 1, relu=False)         # 10x1x1, RF 28
 
     def forward(self, x):
         x = self.pool(self.trans(self.conv4(self.conv3(self.conv2(self.conv1(x))))))
@@ -173,41 +167,18 @@ class CapacityNet(nn.Module):
         return F.log_softmax(self.head(x).flatten(1), dim=1)
 
 
-class CompactNet(nn.Module):
-    """Steps 8-10: step 7 without dropout (7,884 parameters); the series' final architecture."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Sequential(nn.Conv2d(1, 10, 3, bias=False), nn.ReLU(), nn.BatchNorm2d(10))    # 10x26x26, RF 3
-        self.conv2 = nn.Sequential(nn.Conv2d(10, 10, 3, bias=False), nn.ReLU(), nn.BatchNorm2d(10))   # 10x24x24, RF 5
-        self.conv3 = nn.Sequential(nn.Conv2d(10, 10, 3, bias=False), nn.ReLU(), nn.BatchNorm2d(10))   # 10x22x22, RF 7
-        self.conv4 = nn.Sequential(nn.Conv2d(10, 10, 3, bias=False), nn.BatchNorm2d(10))              # 10x20x20, RF 9
-        self.trans = nn.Sequential(nn.Conv2d(10, 10, 1, bias=False), nn.BatchNorm2d(10))              # 10x20x20, RF 9
-        self.pool = nn.MaxPool2d(2)                                                                   # 10x10x10, RF 10
-        self.conv5 = nn.Sequential(nn.Conv2d(10, 14, 3, bias=False), nn.ReLU(), nn.BatchNorm2d(14))   # 14x8x8, RF 14
-        self.conv6 = nn.Sequential(nn.Conv2d(14, 14, 3, bias=False), nn.ReLU(), nn.BatchNorm2d(14))   # 14x6x6, RF 18
-        self.conv7 = nn.Sequential(nn.Conv2d(14, 13, 3, bias=False), nn.BatchNorm2d(13))              # 13x4x4, RF 22
-        self.gap = nn.AdaptiveAvgPool2d(1)                                                            # 13x1x1, RF 28
-        self.head = nn.Sequential(nn.Conv2d(13, 10, 1, bias=False), nn.BatchNorm2d(10))               # 10x1x1, RF 28
-
-    def forward(self, x):
-        x = self.pool(self.trans(self.conv4(self.conv3(self.conv2(self.conv1(x))))))
-        x = self.gap(self.conv7(self.conv6(self.conv5(x))))
-        return F.log_softmax(self.head(x).flatten(1), dim=1)
-
-
-# step -> (short name, network class)
+# step -> (short name, function that builds its network)
 STEPS = {
     1: ("setup", SetupNet),
     2: ("skeleton", SkeletonNet),
     3: ("lighter", LightNet),
     4: ("batchnorm", BatchNormNet),
-    5: ("regularization", DropoutNet),
-    6: ("gap", GapNet),
-    7: ("capacity", CapacityNet),
-    8: ("maxpool", CompactNet),
-    9: ("augmentation", CompactNet),
-    10: ("onecycle", CompactNet),
+    5: ("regularization", partial(BatchNormNet, dropout=0.1)),
+    6: ("gap", partial(GapNet, dropout=0.1)),
+    7: ("capacity", partial(CapacityNet, dropout=0.1)),
+    8: ("maxpool", CapacityNet),
+    9: ("augmentation", CapacityNet),
+    10: ("onecycle", CapacityNet),
 }
 
 
