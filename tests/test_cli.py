@@ -51,3 +51,10 @@ def test_smoke_train_prints_result_and_record():
     assert result.returncode == 0, result.stderr
     assert "[smoke] epoch  2/2" in result.stdout and "Result: step 8 (maxpool), seed 11, smoke run" in result.stdout
     assert "Total params: 7,884" in result.stdout and "step08_seed11.json" in result.stdout
+
+
+def test_reproduce_refuses_in_smoke_mode():
+    import os
+    result = cli("reproduce", "--steps", "3", env={**os.environ, "ERA_MNIST_SMOKE": "1"})
+    assert result.returncode == 1 and "unset ERA_MNIST_SMOKE" in result.stderr
+    assert "Traceback" not in result.stderr

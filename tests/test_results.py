@@ -1,10 +1,12 @@
 """The README, the records under Data/runs/ and the committed notebooks' outputs must agree."""
+import re
+
 import nbformat
 import pytest
 
 from era_mnist.model import STEPS, build
 from era_mnist.reproduce import END, README, START, full_records, notebook_path, results_markdown
-from era_mnist.utils import epochs_at_target, format_result, seed_table
+from era_mnist.utils import REFERENCE, epochs_at_target, format_result, seed_table
 
 RECORDS = full_records()
 
@@ -45,3 +47,14 @@ def test_records_are_complete_full_runs(step, seed):
     assert [row["epoch"] for row in record.history] == list(range(1, record.config["epochs"] + 1))
     assert record.epochs_at_target == epochs_at_target(record.history)
     assert record.config["epochs"] <= (15 if step == 10 else 20)
+
+
+@pytest.mark.parametrize("step", sorted(STEPS))
+def test_numbers_in_the_analysis_were_printed_by_the_run(step):
+    """A two-decimal figure the Analysis quotes must appear in the notebook's own outputs
+    or be the reference's figure for that step."""
+    nb = nbformat.read(notebook_path(step), as_version=4)
+    analysis = nb.cells[-1].source
+    allowed = printed(step) + " ".join(f"{v:.2f}" for v in REFERENCE[step].values())
+    for number in re.findall(r"\d+\.\d\d\b", analysis):
+        assert number in allowed, f"step {step}'s Analysis quotes {number}, which its run did not print"

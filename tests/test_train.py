@@ -84,3 +84,12 @@ def test_run_step_in_smoke_mode_writes_a_smoke_record(smoke_mode, smoke_data):
     model, record, ema = run_step(step_config(9), seed=2, device="cpu", data=smoke_data)
     assert record.mode == "smoke" and len(record.history) == 2 and record.params == 7884
     assert record.config["rotation"] == 7.0 and ema is None
+
+
+def test_lr_range_test_raises_the_rate_and_the_loss_falls(smoke_data):
+    from era_mnist.utils import lr_range_test
+    lrs, losses = lr_range_test(step_config(10), smoke_data, steps=60, start_lr=1e-3, end_lr=0.1)
+    assert len(lrs) == len(losses) == 60  # no divergence in this range: it runs to the end
+    assert lrs[0] == pytest.approx(1e-3) and lrs[-1] == pytest.approx(0.1)
+    assert all(b > a for a, b in zip(lrs, lrs[1:]))
+    assert min(losses) < losses[0] - 0.5
