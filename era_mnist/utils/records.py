@@ -26,14 +26,19 @@ def output_dir(kind, smoke=None):
     return path
 
 
+CODE_PATHS = ("era_mnist", "pyproject.toml", "requirements.txt")
+
+
 def git_commit():
-    """The repository's current commit (with ``+dirty`` if it has local changes), or None."""
+    """The repository's current commit, with ``+dirty`` when the code that trains (the package,
+    its requirements) has uncommitted changes; None outside a git checkout. Executed notebooks
+    and records, which a run itself writes, do not count."""
     try:
         def git(*args):
             return subprocess.run(["git", "-C", str(REPO_ROOT), *args], capture_output=True,
                                   text=True, check=True, timeout=10).stdout.strip()
         commit = git("rev-parse", "HEAD")
-        return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+        return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS) else "")
     except (OSError, subprocess.SubprocessError):
         return None
 
