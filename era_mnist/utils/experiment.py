@@ -76,7 +76,8 @@ def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False)
 
     An earlier record of the same step and seed is moved to ``previous/`` beside it (replaced
     only with ``overwrite``). Smoke mode ($ERA_MNIST_SMOKE) trains at most 2 epochs on the
-    small subset and writes its record to a temporary folder, replacing the previous smoke one. Returns ``(model, record, ema_model)``.
+    small subset and writes its record to a temporary folder, replacing the previous smoke one.
+    Returns ``(model, record, ema_model)``; ``ema_model`` is None unless the config averages.
     """
     smoke = is_smoke()
     if smoke:  # smoke records are throwaway: a rerun replaces them
