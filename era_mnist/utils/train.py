@@ -17,7 +17,7 @@ class DeviceError(RuntimeError):
     """The device asked for is not available here; the message says what to use instead."""
 
 
-def pick_device(device=None, verbose=True):
+def pick_device(device=None):
     """``device`` if given ("cpu", "cuda", a torch.device), else CUDA when present, else the CPU."""
     if device in (None, "auto"):
         device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -25,8 +25,7 @@ def pick_device(device=None, verbose=True):
     if device.type == "cuda" and not torch.cuda.is_available():
         raise DeviceError("CUDA was asked for but no GPU is available here: use device='cpu' "
                            "(CLI: --device cpu), or on Colab choose Runtime > Change runtime type > GPU")
-    if verbose:
-        print(f"Using device: {device_name(device)}")
+    print(f"Using device: {device_name(device)}")
     return device
 
 
