@@ -3,16 +3,14 @@ results from the records they wrote. ``python -m era_mnist reproduce [--steps N 
 import os
 import re
 import time
-from pathlib import Path
-from statistics import mean
 
 import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
 
 from .model import STEPS
 from .utils.plots import plot_series
-from .utils.records import REPO_ROOT, TARGET, is_smoke, load_record, output_dir, write_atomically
-from .utils.report import REFERENCE
+from .utils.records import REPO_ROOT, TARGET, epochs_at_target, is_smoke, load_record, output_dir, write_atomically
+from .utils.report import REFERENCE, seed_stats
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 README = REPO_ROOT / "README.md"
@@ -44,16 +42,39 @@ def full_records():
     return records
 
 
-def _row(step, record):
+def _rows(step, record):
+    """The step's row of the results table (and one for its averaged weights, if it kept them)."""
     name, ref = STEPS[step][0], REFERENCE[step]
     if record is None:
-        return f"| {step} | {name} | {ref['params']:,} | no full run yet | | | {ref['best_test']:.2f} | |"
-    best_train, _ = record.best("train_acc")
-    best_test, epoch = record.best("test_acc")
-    at = record.epochs_at_target
-    span = f"{len(at)} ({at[0]}-{at[-1]})" if at else "0"
-    return (f"| {step} | {name} | {record.params:,} | {best_train:.2f} | {best_test:.2f} (epoch {epoch}) | "
-            f"{span} | {ref['best_test']:.2f} | {record.device}, {record.wall_seconds:.0f} s |")
+        return [f"| {step} | {name} | {ref['params']:,} | no full run yet | | | {ref['best_test']:.2f} | |"]
+    rows = []
+    for key, label in (("test_acc", name), ("ema_test_acc", f"{name}, averaged weights")):
+        if key not in record.history[0]:
+            continue
+        best_train, _ = record.best("train_acc")
+        best_test, epoch = record.best(key)
+        at = epochs_at_target(record.history, key)
+        span = f"{len(at)} ({at[0]}-{at[-1]})" if at else "0"
+        rows.append(f"| {step} | {label} | {record.params:,} | {best_train:.2f} | {best_test:.2f} (epoch {epoch}) | "
+                    f"{span} | {ref['best_test']:.2f} | {record.device}, {record.wall_seconds:.0f} s |")
+    return rows
+
+
+def _seed_rows(seeds):
+    """The step 10 seed table, for the trained and the averaged weights, as markdown."""
+    records = list(seeds.values())
+    epochs = len(records[0].history)
+    (raw, raw_summary), (ema, ema_summary) = (seed_stats(records, key) for key in ("test_acc", "ema_test_acc"))
+    lines = [f"Step 10, every seed (test accuracy %; last-5 min is the lowest of epochs {epochs - 4}-{epochs}):", "",
+             "| seed | OneCycle alone: last-5 min | best | final | averaged weights: last-5 min | best | final |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {a[0]} | {a[1]:.2f} | {a[2]:.2f} | {a[3]:.2f} | {b[1]:.2f} | {b[2]:.2f} | {b[3]:.2f} |"
+              for a, b in zip(raw, ema)]
+    lines.append("")
+    for what, (avg, worst, held) in (("OneCycle alone", raw_summary), ("With the averaged weights", ema_summary)):
+        lines.append(f"- {what}: mean of the last-5 minima {avg:.2f} %, worst seed {worst:.2f} %; at or above "
+                     f"{TARGET} % in each of the last 5 epochs for {held} of {len(records)} seeds.")
+    return lines
 
 
 def results_markdown(records):
@@ -62,28 +83,17 @@ def results_markdown(records):
              f"| step | theme | params | best train % | best test % | epochs >= {TARGET} % | "
              "reference best test % | run (seed 1) |",
              "|---|---|---|---|---|---|---|---|"]
-    lines += [_row(step, records.get(step, {}).get(1)) for step in STEPS]
-    seeds = records.get(10, {})
-    if seeds:
-        lines += ["", f"Step 10, every seed (test accuracy %, last-5 min = the lowest of epochs "
-                  f"{len(next(iter(seeds.values())).history) - 4}-{len(next(iter(seeds.values())).history)}):", "",
-                  "| seed | OneCycle alone: last-5 min | best | final | averaged weights: last-5 min | best | final |",
-                  "|---|---|---|---|---|---|---|"]
-        for seed, rec in sorted(seeds.items()):
-            cells = [f"{rec.last_min(5, key):.2f} | {rec.best(key)[0]:.2f} | {rec.history[-1][key]:.2f}"
-                     for key in ("test_acc", "ema_test_acc")]
-            lines.append(f"| {seed} | {cells[0]} | {cells[1]} |")
-        for key, what in (("test_acc", "OneCycle alone"), ("ema_test_acc", "averaged weights")):
-            mins = [rec.last_min(5, key) for rec in seeds.values()]
-            lines.append(f"| {what} | mean {mean(mins):.2f}, worst {min(mins):.2f}, "
-                         f"holds for {sum(m >= TARGET for m in mins)} of {len(mins)} seeds | | | | | |")
+    for step in STEPS:
+        lines += _rows(step, records.get(step, {}).get(1))
+    if records.get(10):
+        lines += [""] + _seed_rows(records[10])
     figures = output_dir("figures", smoke=False)
     shown = [(f"step10_seed1_{kind}.png", what) for kind, what in
              (("curves", "step 10 curves"), ("misclassified", "step 10 misclassified digits"))]
     shown.append((SERIES_FIGURE, "test accuracy per epoch, all steps"))
     lines.append("")
     lines += [f"![{what}](Data/figures/{name})" for name, what in shown if (figures / name).exists()]
-    return "\n".join(lines + ["", END])
+    return "\n".join(lines + [END])
 
 
 def update_readme(readme=README):

@@ -44,20 +44,23 @@ def format_result(record, key="test_acc"):
     ])
 
 
+def seed_stats(records, key="test_acc", last=5):
+    """Per seed (in order): (seed, lowest of the last ``last`` epochs, best, final) of ``key``;
+    then (mean of those minima, the worst seed's minimum, how many seeds hold the target)."""
+    rows = [(r.seed, r.last_min(last, key), r.best(key)[0], r.history[-1][key])
+            for r in sorted(records, key=lambda r: r.seed)]
+    mins = [row[1] for row in rows]
+    return rows, (mean(mins), min(mins), sum(m >= TARGET for m in mins))
+
+
 def seed_table(records, key="test_acc", last=5):
     """Per seed: the minimum test accuracy of the last ``last`` epochs, the best and the final;
     then the mean and the worst seed. ``key`` picks the raw or the averaged weights' accuracy."""
+    rows, (avg, worst, held) = seed_stats(records, key, last)
     lines = [f"{'seed':>4}  {f'last-{last} min':>11}  {'best':>6}  {'final':>6}  holds {TARGET}%"]
-    mins = []
-    for rec in sorted(records, key=lambda r: r.seed):
-        low = rec.last_min(last, key)
-        mins.append(low)
-        best, _ = rec.best(key)
-        lines.append(f"{rec.seed:>4}  {low:>11.2f}  {best:>6.2f}  {rec.history[-1][key]:>6.2f}  "
-                     f"{'yes' if low >= TARGET else 'no'}")
-    held = sum(m >= TARGET for m in mins)
-    lines.append(f"mean last-{last} min {mean(mins):.2f}, worst seed {min(mins):.2f}; "
-                 f"holds for {held} of {len(mins)} seeds")
+    lines += [f"{seed:>4}  {low:>11.2f}  {best:>6.2f}  {final:>6.2f}  {'yes' if low >= TARGET else 'no'}"
+              for seed, low, best, final in rows]
+    lines.append(f"mean last-{last} min {avg:.2f}, worst seed {worst:.2f}; holds for {held} of {len(rows)} seeds")
     return "\n".join(lines)
 
 
