@@ -28,8 +28,18 @@ def execute_notebook(path):
     nb = nbformat.read(path, as_version=4)
     ExecutePreprocessor(timeout=None, kernel_name="python3").preprocess(
         nb, {"metadata": {"path": str(path.parent)}})
+    write_atomically(path, nbformat.writes(without_widgets(nb)) + "\n")
+
+
+def without_widgets(nb):
+    """The notebook without progress-bar widgets (their outputs and saved state): a committed
+    notebook keeps its text and PNG outputs only."""
     nb.metadata.pop("widgets", None)
-    write_atomically(path, nbformat.writes(nb) + "\n")
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [out for out in cell.outputs
+                            if "application/vnd.jupyter.widget-view+json" not in out.get("data", {})]
+    return nb
 
 
 def full_records():

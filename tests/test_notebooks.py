@@ -44,3 +44,12 @@ def test_notebook_cells_stay_short(name):
     for cell in nb.cells[2:]:
         if cell.cell_type == "code":
             assert len(cell.source.splitlines()) <= 12, cell.source
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_committed_outputs_are_text_and_png_only(name):
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            assert set(out.get("data", {})) <= {"text/plain", "image/png"}, out.get("data", {}).keys()
+            assert "\r" not in out.get("text", "")  # no progress-bar redraws
