@@ -38,11 +38,12 @@ def parser():
                        help="where to train (default: CUDA when present, else the CPU)")
     train.add_argument("--smoke", action="store_true",
                        help="a short run on a small subset, written to a temporary folder (as ERA_MNIST_SMOKE=1)")
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace an existing run record (default: move it to Data/runs/previous/)")
     repro = sub.add_parser("reproduce", help="execute the notebooks in full mode and rewrite the README's results")
     repro.add_argument("--steps", type=positive_int, nargs="+", choices=list(STEPS), default=list(STEPS),
                        metavar="N", help="the steps to run (default: all)")
     repro.add_argument("--readme-only", action="store_true", help="only rewrite the README from the records")
-    train.add_argument("--overwrite", action="store_true", help="replace an existing run record (default: move it to Data/runs/previous/)")
     return p
 
 
@@ -60,7 +61,10 @@ def main(argv=None):
         return 0
     if args.command == "reproduce":
         from .reproduce import reproduce, update_readme
-        update_readme() if args.readme_only else reproduce(args.steps)
+        if args.readme_only:
+            update_readme()
+        else:
+            reproduce(args.steps)
         return 0
     if args.smoke:
         os.environ["ERA_MNIST_SMOKE"] = "1"
