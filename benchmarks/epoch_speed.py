@@ -121,15 +121,16 @@ def main():
                               augment=rotation(7, fill=data.background))
         ours = timed(lambda: our_epoch(model, opt, loader, data, max_batches, test_batches * batch),
                      device, args.repeats)
-        rows.append((step, usual * scale, ours * scale, images))
+        rows.append((step, max_batches or "all", usual * scale, ours * scale, images))
 
-    mode = f"quick: {max_batches or 'all'} batches per pass, scaled to an epoch" if args.quick else "whole epochs"
+    mode = "quick: a fixed number of batches per pass, scaled to an epoch" if args.quick else "whole epochs"
     print(f"\ndevice {device_name(device)}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads, "
           f"batch {batch}, {args.workers} DataLoader workers, median of {args.repeats} ({mode})")
-    print(f"{'net':<8}{'usual s/epoch':>14}{'ours s/epoch':>14}{'usual img/s':>13}{'ours img/s':>12}{'usual/ours':>12}")
-    for step, usual, ours, images in rows:
-        print(f"step {step:<3}{usual:>14.2f}{ours:>14.2f}{images / usual:>13,.0f}{images / ours:>12,.0f}"
-              f"{usual / ours:>11.1f}x")
+    print(f"{'net':<8}{'batches':>8}{'usual s/epoch':>14}{'ours s/epoch':>14}{'usual img/s':>13}"
+          f"{'ours img/s':>12}{'usual/ours':>12}")
+    for step, batches, usual, ours, images in rows:
+        print(f"step {step:<3}{batches:>8}{usual:>14.2f}{ours:>14.2f}{images / usual:>13,.0f}"
+              f"{images / ours:>12,.0f}{usual / ours:>11.1f}x")
 
 
 if __name__ == "__main__":
