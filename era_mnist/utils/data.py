@@ -95,17 +95,15 @@ def load_mnist(device="cpu", root=None, smoke=None):
     root = prepare_raw(root)
     smoke = is_smoke() if smoke is None else smoke
     train, test = (MNIST(root, train=t, download=False) for t in (True, False))
-    train_x = train.data.float().div_(255)
+    train_x, test_x = (d.data.float().div_(255) for d in (train, test))
     mean, std = train_x.mean().item(), train_x.std().item()
 
-    def to_device(images, labels, limit):
-        images, labels = images[:limit], labels[:limit]
-        x = ((images.float() / 255 - mean) / std).unsqueeze(1)
-        return x.to(device), labels.to(device)
+    def to_device(x, labels, limit):
+        return ((x[:limit] - mean) / std).unsqueeze(1).to(device), labels[:limit].to(device)
 
     n_train, n_test = (SMOKE_TRAIN, SMOKE_TEST) if smoke else (None, None)
-    tx, ty = to_device(train.data, train.targets, n_train)
-    vx, vy = to_device(test.data, test.targets, n_test)
+    tx, ty = to_device(train_x, train.targets, n_train)
+    vx, vy = to_device(test_x, test.targets, n_test)
     return MnistData(tx, ty, vx, vy, mean, std, smoke)
 
 
