@@ -1,9 +1,10 @@
 """What a run's Result says, printed from its record, beside the reference series' figures."""
+from pathlib import Path
 from statistics import mean
 
 import torch
 
-from .records import TARGET, output_dir
+from .records import TARGET, epochs_at_target, output_dir
 from .train import device_name
 
 # The published reference series' own figures (spec/step-series.md), quoted for comparison only.
@@ -31,7 +32,7 @@ def format_result(record, key="test_acc"):
     """The Result block of a run: ours beside the reference's, every number from the record."""
     best_train, _ = record.best("train_acc")
     best_test, best_epoch = record.best(key)
-    at_target = [r["epoch"] for r in record.history if r[key] >= TARGET]
+    at_target = epochs_at_target(record.history, key)
     ref = REFERENCE[record.step]
     which = "" if key == "test_acc" else " (averaged weights)"
     return "\n".join([
@@ -66,4 +67,4 @@ def seed_table(records, key="test_acc", last=5):
 
 def figure_path(record, kind):
     """Where a run's figure goes: Data/figures/ for full runs, a temporary folder for smoke runs."""
-    return output_dir("figures", smoke=record.mode == "smoke") / f"step{record.step:02d}_seed{record.seed}_{kind}.png"
+    return output_dir("figures", smoke=record.mode == "smoke") / f"{Path(record.filename).stem}_{kind}.png"
