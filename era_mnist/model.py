@@ -167,6 +167,40 @@ class CapacityNet(nn.Module):
         return F.log_softmax(self.head(x).flatten(1), dim=1)
 
 
+def separable_relu_bn(c_in, c_out, relu=True):
+    """A depthwise-separable 3x3: one 3x3 filter per input channel, then a 1x1 that mixes them
+    (9*c_in + c_in*c_out weights instead of 9*c_in*c_out); ReLU and BatchNorm as conv_relu_bn."""
+    layers = [nn.Conv2d(c_in, c_in, 3, groups=c_in, bias=False), nn.Conv2d(c_in, c_out, 1, bias=False)]
+    layers += [nn.ReLU()] if relu else []
+    layers.append(nn.BatchNorm2d(c_out))
+    return nn.Sequential(*layers)
+
+
+class SlimNet(nn.Module):
+    """Step 11: three 3x3 convs of ``c1`` channels before the pool, three of ``c2`` after, GAP and
+    a 1x1 head; no transition 1x1. With ``separable`` the three after the pool are
+    depthwise-separable. The sizes below are for the default widths.
+    """
+
+    def __init__(self, c1=8, c2=12, separable=False):
+        super().__init__()
+        late = separable_relu_bn if separable else conv_relu_bn
+        self.conv1 = conv_relu_bn(1, c1)                 # 8x26x26, RF 3
+        self.conv2 = conv_relu_bn(c1, c1)                # 8x24x24, RF 5
+        self.conv3 = conv_relu_bn(c1, c1)                # 8x22x22, RF 7
+        self.pool = nn.MaxPool2d(2)                      # 8x11x11, RF 8
+        self.conv4 = late(c1, c2)                        # 12x9x9, RF 12
+        self.conv5 = late(c2, c2)                        # 12x7x7, RF 16
+        self.conv6 = late(c2, c2, relu=False)            # 12x5x5, RF 20
+        self.gap = nn.AdaptiveAvgPool2d(1)               # 12x1x1, RF 28
+        self.head = conv_relu_bn(c2, 10, 1, relu=False)  # 10x1x1, RF 28
+
+    def forward(self, x):
+        x = self.pool(self.conv3(self.conv2(self.conv1(x))))
+        x = self.gap(self.conv6(self.conv5(self.conv4(x))))
+        return F.log_softmax(self.head(x).flatten(1), dim=1)
+
+
 # step -> (short name, function that builds its network)
 STEPS = {
     1: ("setup", SetupNet),
@@ -179,6 +213,7 @@ STEPS = {
     8: ("maxpool", CapacityNet),
     9: ("augmentation", CapacityNet),
     10: ("onecycle", CapacityNet),
+    11: ("smallest", SlimNet),
 }
 
 
@@ -193,6 +228,7 @@ def step_number(step):
     raise ValueError(f"unknown step {step!r}: valid steps are {valid}")
 
 
-def build(step):
-    """A fresh network for ``step`` (a number 1-10 or its short name, e.g. ``build(10)``)."""
-    return STEPS[step_number(step)][1]()
+def build(step, **widths):
+    """A fresh network for ``step`` (a number 1-11 or its short name, e.g. ``build(10)``);
+    ``widths`` go to the network's class (step 11's search: ``build(11, c1=8, c2=10)``)."""
+    return STEPS[step_number(step)][1](**widths)

@@ -11,7 +11,7 @@ def cli(*args, env=None):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["train", "--step", "11"], "invalid choice: 11"),
+    (["train", "--step", "12"], "invalid choice: 12"),
     (["train", "--step", "ten"], "expected a whole number"),
     (["train", "--step", "3", "--epochs", "0"], "expected a whole number >= 1"),
     (["train", "--step", "3", "--device", "tpu"], "invalid choice: 'tpu'"),

@@ -9,7 +9,7 @@ from era_mnist.model import STEPS, build
 from era_mnist.utils import summary
 
 TOTAL_PARAMS = {1: 6_379_786, 2: 194_884, 3: 10_790, 4: 10_970, 5: 10_970, 6: 6_070,
-                7: 7_884, 8: 7_884, 9: 7_884}
+                7: 7_884, 8: 7_884, 9: 7_884, 10: 7_884}
 
 
 def torchsummary_total(model):
@@ -26,8 +26,8 @@ def test_parameter_counts_match_the_reference(step):
     assert total == sum(p.numel() for p in model.parameters())
     if step in TOTAL_PARAMS:
         assert total == TOTAL_PARAMS[step]
-    else:
-        assert total < 8_000
+    else:  # step 11, beyond the series: under 5,000
+        assert total < 5_000
 
 
 @pytest.mark.parametrize("step", sorted(STEPS))
@@ -42,10 +42,18 @@ def test_build_by_name_and_number():
     assert type(build("setup")) is type(build(1))
 
 
-@pytest.mark.parametrize("bad", [0, 11, "eleven", 2.5, None])
+@pytest.mark.parametrize("bad", [0, 12, "twelve", 2.5, None])
 def test_unknown_step_lists_the_valid_ones(bad):
-    with pytest.raises(ValueError, match=r"valid steps are 1 \(setup\).*10 \(onecycle\)"):
+    with pytest.raises(ValueError, match=r"valid steps are 1 \(setup\).*11 \(smallest\)"):
         build(bad)
+
+
+@pytest.mark.parametrize("separable", [False, True])
+def test_step11_widths_set_the_parameter_count(separable):
+    c1, c2 = 12, 20
+    late = (9 * c1 + c1 * c2) + 2 * (9 * c2 + c2 * c2) if separable else 9 * (c1 * c2 + 2 * c2 * c2)
+    expected = 9 * (c1 + 2 * c1 * c1) + late + 10 * c2 + 2 * (3 * c1 + 3 * c2 + 10)  # convs, head, BatchNorms
+    assert sum(p.numel() for p in build(11, c1=c1, c2=c2, separable=separable).parameters()) == expected
 
 
 def test_summary_leaves_the_model_and_rng_as_they_were():

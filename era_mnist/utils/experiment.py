@@ -24,10 +24,12 @@ class StepConfig:
     momentum: float = 0.9
     nesterov: bool = False
     rotation: float = 0.0      # degrees, +- (training set only)
+    max_shift: float = 0.0     # random shift, +- this fraction of the image (training set only)
     scheduler: str | None = None  # None or "onecycle"
     max_lr: float = 0.0        # OneCycleLR peak
     pct_start: float = 0.3     # OneCycleLR warm-up fraction
     ema_decay: float | None = None  # evaluate an exponential moving average of the weights too
+    net: dict | None = None    # keyword arguments of the step's network (its widths)
 
     def __post_init__(self):
         step_number(self.step)
@@ -48,12 +50,22 @@ _STEP_CONFIGS = {
     9: StepConfig(9, batch_size=64, rotation=7.0),      # random rotation within +-7 degrees
     10: StepConfig(10, batch_size=128, rotation=7.0, nesterov=True, scheduler="onecycle",
                    max_lr=0.05, ema_decay=0.999),       # OneCycleLR, weights averaged
+    11: StepConfig(11, batch_size=128, rotation=7.0, nesterov=True, scheduler="onecycle",
+                   max_lr=0.05, ema_decay=0.999),       # step 10's training, a smaller network
 }
 
 
 def step_config(step, **changes):
     """The series' configuration of ``step`` (number or name), with any field overridden."""
     return replace(_STEP_CONFIGS[step_number(step)], **changes)
+
+
+def model_and_loader(config, data, seed):
+    """The config's network on the data's device and its shuffled, augmented training batches."""
+    model = build(config.step, **(config.net or {})).to(data.train_x.device)
+    loader = DeviceLoader(data.train_x, data.train_y, config.batch_size, shuffle=True, seed=seed,
+                          augment=rotation(config.rotation, config.max_shift, fill=data.background))
+    return model, loader
 
 
 def make_optimizer(config, model):
@@ -86,9 +98,7 @@ def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False)
     device = device if isinstance(device, torch.device) else pick_device(device)
     data = data if data is not None else load_mnist(device, smoke=smoke)
     seed_everything(seed)
-    model = build(config.step).to(device)
-    loader = DeviceLoader(data.train_x, data.train_y, config.batch_size, shuffle=True, seed=seed,
-                          augment=rotation(config.rotation, fill=data.background))
+    model, loader = model_and_loader(config, data, seed)
     optimizer = make_optimizer(config, model)
     scheduler = make_scheduler(config, optimizer, len(loader))
     mode = "smoke" if smoke else "full"
@@ -99,7 +109,7 @@ def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False)
                        params=sum(p.numel() for p in model.parameters()), config=asdict(config),
                        history=history, device=device_name(device), torch_version=torch.__version__,
                        wall_seconds=time.perf_counter() - start, mode=mode, git_commit=git_commit(),
-                       epochs_at_target=epochs_at_target(history))
+                       epochs_at_target=epochs_at_target(history), cpu_threads=torch.get_num_threads())
     if save:
         path = record_path(config.step, seed, smoke)
         if not overwrite and (kept := archive_existing(path)):
@@ -115,7 +125,8 @@ def run_seeds(config, seeds, device=None, data=None):
     records = []
     for seed in seeds:
         path = record_path(config.step, seed)
-        if not is_smoke() and path.exists() and (record := load_record(path)).config == asdict(config):
+        record = load_record(path) if path.exists() and not is_smoke() else None
+        if record and StepConfig(**record.config) == config:
             print(f"seed {seed}: loaded {path.name} ({record.mode} run on {record.device}, "
                   f"commit {record.git_commit})")
         else:
@@ -130,10 +141,7 @@ def lr_range_test(config, data, seed=1, start_lr=1e-4, end_lr=1.0, steps=200):
     ``end_lr``; returns the learning rates and the smoothed training loss at each, stopping
     early once the loss is four times its best. Only the training set is used."""
     seed_everything(seed)
-    device = data.train_x.device
-    model = build(config.step).to(device)
-    loader = DeviceLoader(data.train_x, data.train_y, config.batch_size, shuffle=True, seed=seed,
-                          augment=rotation(config.rotation, fill=data.background))
+    model, loader = model_and_loader(config, data, seed)
     optimizer = make_optimizer(replace(config, lr=start_lr), model)
     lrs, losses, smooth, batches = [], [], None, iter(loader)
     model.train()

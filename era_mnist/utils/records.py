@@ -63,6 +63,7 @@ class RunRecord:
     mode: str  # "full" or "smoke"
     git_commit: str | None = None
     epochs_at_target: list = field(default_factory=list)
+    cpu_threads: int | None = None  # torch's intra-op threads: the same seed differs with another count
 
     @property
     def filename(self):

@@ -33,13 +33,17 @@ def format_result(record, key="test_acc"):
     best_train, _ = record.best("train_acc")
     best_test, best_epoch = record.best(key)
     at_target = epochs_at_target(record.history, key)
-    ref = REFERENCE[record.step]
+    ref = REFERENCE.get(record.step)  # step 11 goes beyond the series: no reference to quote
+
+    def beside(field, fmt):
+        return f"   reference {format(ref[field], fmt)}" if ref else ""
     which = "" if key == "test_acc" else " (averaged weights)"
     return "\n".join([
         f"Result{which}: {record.label()}",
-        f"  parameters           {record.params:>9,}   reference {ref['params']:>9,}",
-        f"  best train accuracy  {best_train:>8.2f}%   reference {ref['best_train']:>8.2f}%",
-        f"  best test accuracy   {best_test:>8.2f}%   reference {ref['best_test']:>8.2f}%   (epoch {best_epoch})",
+        f"  parameters           {record.params:>9,}{beside('params', '>9,')}",
+        f"  best train accuracy  {best_train:>8.2f}%{beside('best_train', '>8.2f')}{'%' if ref else ''}",
+        f"  best test accuracy   {best_test:>8.2f}%{beside('best_test', '>8.2f')}{'%' if ref else ''}"
+        f"   (epoch {best_epoch})",
         f"  epochs >= {TARGET}%     {', '.join(map(str, at_target)) or 'none'}",
         f"  wall time            {record.wall_seconds:>8.1f} s on {record.device}",
     ])
