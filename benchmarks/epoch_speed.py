@@ -1,136 +1,153 @@
-"""Seconds per epoch: the usual notebook pipeline against ours, side by side in one process.
+"""A whole training run: the usual notebook pipeline against ours, side by side in one process.
 
 The usual pipeline: torchvision ``MNIST`` with ``RandomRotation(7)``, ``ToTensor`` and
 ``Normalize`` applied per image in a ``DataLoader`` (batch 128, two workers, as a Colab user
-sets them). Ours: the whole set as one tensor on the device, rotation batched there
-(``era_mnist.utils``). Both train the same network with the same SGD step and end each epoch
-with a test pass. Prints one table with the ratio usual / ours.
+sets them), a ``.item()`` per batch and a test pass each epoch. Ours: the package's training as
+``run_step`` does it (``era_mnist.utils.fit``: the data held on the device, rotation batched
+there, the averaged weights evaluated too, the step as a CUDA graph on a GPU). Both train the
+same network with step 10's SGD, OneCycleLR and batch size. Prints one table: whole-run and
+per-epoch seconds, images per second, and the ratio usual / ours.
 
-    python benchmarks/epoch_speed.py            # whole epochs, steps 10 and 1
-    python benchmarks/epoch_speed.py --quick    # a fixed number of batches, scaled to an epoch
+    python benchmarks/epoch_speed.py                       # whole 15-epoch runs, step 10's net
+    python benchmarks/epoch_speed.py --quick --steps 10 1  # a fixed number of batches per pass
+                                                           # (40; 3 for the heavy nets on a CPU),
+                                                           # scaled to a whole run: under a minute
 """
 import argparse
+import contextlib
+import io
+import os
 import time
+from dataclasses import replace
 
-import torch
-import torch.nn.functional as F
-from torch.utils.data import DataLoader
-from torchvision import datasets, transforms
+os.environ.setdefault("TQDM_DISABLE", "1")  # progress bars would only slow both loops down
 
-from era_mnist.model import build
-from era_mnist.utils import (DeviceLoader, device_name, evaluate, load_mnist, pick_device, prepare_raw,
-                             rotation)
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from torch.utils.data import DataLoader  # noqa: E402
+from torchvision import datasets, transforms  # noqa: E402
+
+from era_mnist.utils import (device_name, fit, load_mnist, make_optimizer, make_scheduler,  # noqa: E402
+                             pick_device, prepare_raw, seed_everything, step_config)
+from era_mnist.utils.experiment import model_and_loader  # noqa: E402
+
+BATCH = 128
 
 
-def sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def usual_loaders(root, device, batch_size, workers):
+def usual_loaders(root, device, workers):
     train_tf = transforms.Compose([transforms.RandomRotation(7), transforms.ToTensor(),
                                    transforms.Normalize((0.1307,), (0.3081,))])
     test_tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
-    kwargs = dict(batch_size=batch_size, num_workers=workers, pin_memory=device.type == "cuda",
+    kwargs = dict(batch_size=BATCH, num_workers=workers, pin_memory=device.type == "cuda",
                   persistent_workers=workers > 0)
     return (DataLoader(datasets.MNIST(root, train=True, download=False, transform=train_tf), shuffle=True, **kwargs),
             DataLoader(datasets.MNIST(root, train=False, download=False, transform=test_tf), **kwargs))
 
 
-def usual_epoch(model, optimizer, train, test, device, max_batches):
-    """The usual notebook's train() and test(): per-batch copies to the device, .item() per batch."""
-    model.train()
-    for i, (x, y) in enumerate(train):
-        if i == max_batches:
-            break
-        x, y = x.to(device), y.to(device)
-        optimizer.zero_grad()
-        loss = F.nll_loss(model(x), y)
-        loss.backward()
-        optimizer.step()
-        loss.item()
-    model.eval()
-    with torch.no_grad():
-        for i, (x, y) in enumerate(test):
-            if i == max_batches:
+def usual_run(config, data, loaders, epochs, batches):
+    """The usual notebook's train() and test() each epoch: per-batch copies, .item() per batch."""
+    train, test = loaders
+    device = data.train_x.device
+    model = model_and_loader(config, data, 1)[0]
+    optimizer = make_optimizer(config, model)
+    scheduler = make_scheduler(replace(config, epochs=epochs), optimizer, min(len(train), batches or len(train)))
+    for _ in range(epochs):
+        model.train()
+        for i, (x, y) in enumerate(train):
+            if i == batches:
                 break
             x, y = x.to(device), y.to(device)
-            model(x).argmax(1).eq(y).sum().item()
+            optimizer.zero_grad()
+            loss = F.nll_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            loss.item()
+        model.eval()
+        with torch.no_grad():
+            for i, (x, y) in enumerate(test):
+                if i == batches:
+                    break
+                x, y = x.to(device), y.to(device)
+                model(x).argmax(1).eq(y).sum().item()
 
 
-def our_epoch(model, optimizer, loader, data, max_batches, test_images):
-    """Our train pass (as era_mnist.utils.train_epoch: no host sync inside) and test pass."""
-    model.train()
-    total = torch.zeros((), device=data.train_x.device)
-    for i, (x, y) in enumerate(loader):
-        if i == max_batches:
-            break
-        optimizer.zero_grad(set_to_none=True)
-        loss = F.nll_loss(model(x), y)
-        loss.backward()
-        optimizer.step()
-        total += loss.detach()
-    total.item()
-    evaluate(model, data.test_x[:test_images], data.test_y[:test_images])
+def our_run(config, data, epochs, batches, cuda_graph=True):
+    """``fit`` as run_step calls it, on the first ``batches`` batches of each set (all: None)."""
+    n = batches * BATCH if batches else None
+    part = replace(data, train_x=data.train_x[:n], train_y=data.train_y[:n],
+                   test_x=data.test_x[:n], test_y=data.test_y[:n])
+    config = replace(config, epochs=epochs)
+    model, loader = model_and_loader(config, part, 1)
+    optimizer = make_optimizer(config, model)
+    with contextlib.redirect_stdout(io.StringIO()):  # fit prints a line per epoch
+        fit(model, loader, part.test_x, part.test_y, epochs, optimizer,
+            make_scheduler(config, optimizer, len(loader)), ema_decay=config.ema_decay, cuda_graph=cuda_graph)
 
 
 def timed(run, device, repeats):
-    """The median of ``repeats`` timings of ``run()``, after one untimed warm-up call."""
-    run()
+    """The median of ``repeats`` timings of ``run()``."""
     times = []
     for _ in range(repeats):
-        sync(device)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
         start = time.perf_counter()
         run()
-        sync(device)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
     return sorted(times)[len(times) // 2]
 
 
-def main():
+def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="time a fixed number of batches, scaled to an epoch")
-    p.add_argument("--steps", type=int, nargs="+", default=[10, 1], help="the step networks to time")
+    p.add_argument("--quick", action="store_true", help="time a fixed number of batches, scaled to a whole run")
+    p.add_argument("--batches", type=int, help="batches per pass in --quick mode (default 40, 3 for heavy nets on a CPU)")
+    p.add_argument("--steps", type=int, nargs="+", default=[10], help="the step networks to time")
+    p.add_argument("--epochs", type=int, default=15, help="epochs of a whole run")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--workers", type=int, default=2)
-    args = p.parse_args()
+    p.add_argument("--repeats", type=int, help="timings per pipeline, the median is shown (default: 3 quick, 1 whole)")
+    p.add_argument("--workers", type=int, default=2, help="DataLoader workers of the usual pipeline")
+    args = p.parse_args(argv)
+    repeats = args.repeats or (3 if args.quick else 1)
 
     device = pick_device(args.device)
-    root = prepare_raw()
-    data = load_mnist(device, smoke=False)
-    batch = 128
+    data = load_mnist(device)
+    loaders = usual_loaders(prepare_raw(), device, args.workers)
     n_train, n_test = len(data.train_x), len(data.test_x)
+    full_batches = -(-n_train // BATCH) + -(-n_test // BATCH)
+    graph_variants = [True, False] if device.type == "cuda" else [True]
     rows = []
     for step in args.steps:
+        config = replace(step_config(10), step=step)  # step 10's training, this step's network
         heavy = step in (1, 2) and device.type == "cpu"
-        max_batches = (3 if heavy else 40) if args.quick else None
-        train_batches = max_batches or -(-n_train // batch)
-        test_batches = max_batches or -(-n_test // batch)
-        scale = (-(-n_train // batch) + -(-n_test // batch)) / (train_batches + test_batches)
-        images = n_train + n_test
+        batches = (args.batches or (3 if heavy else 40)) if args.quick else None
+        epochs = 1 if args.quick else args.epochs
+        scale = full_batches / (2 * batches) * args.epochs / epochs if batches else 1.0
+        seed_everything(1)
+        usual_run(config, data, loaders, 1, 2)  # warm-up: workers started, kernels chosen
+        our_run(config, data, 1, 2)
+        usual = timed(lambda: usual_run(config, data, loaders, epochs, batches), device, repeats) * scale
+        ours = [timed(lambda: our_run(config, data, epochs, batches, g), device, repeats) * scale
+                for g in graph_variants]
+        params = sum(q.numel() for q in model_and_loader(config, data, 1)[0].parameters())
+        rows.append((step, params, batches or "all", usual, ours))
 
-        model = build(step).to(device)
-        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-        train, test = usual_loaders(root, device, batch, args.workers)
-        usual = timed(lambda: usual_epoch(model, opt, train, test, device, max_batches), device, args.repeats)
-
-        model = build(step).to(device)
-        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-        loader = DeviceLoader(data.train_x, data.train_y, batch, shuffle=True,
-                              augment=rotation(7, fill=data.background))
-        ours = timed(lambda: our_epoch(model, opt, loader, data, max_batches, test_batches * batch),
-                     device, args.repeats)
-        rows.append((step, max_batches or "all", usual * scale, ours * scale, images))
-
-    mode = "quick: a fixed number of batches per pass, scaled to an epoch" if args.quick else "whole epochs"
+    mode = ("quick: a fixed number of batches per pass, scaled to a whole run" if args.quick
+            else "whole runs")
+    images = (n_train + n_test) * args.epochs
     print(f"\ndevice {device_name(device)}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads, "
-          f"batch {batch}, {args.workers} DataLoader workers, median of {args.repeats} ({mode})")
-    print(f"{'net':<8}{'batches':>8}{'usual s/epoch':>14}{'ours s/epoch':>14}{'usual img/s':>13}"
-          f"{'ours img/s':>12}{'usual/ours':>12}")
-    for step, batches, usual, ours, images in rows:
-        print(f"step {step:<3}{batches:>8}{usual:>14.2f}{ours:>14.2f}{images / usual:>13,.0f}"
-              f"{images / ours:>12,.0f}{usual / ours:>11.1f}x")
+          f"batch {BATCH}, {args.workers} DataLoader workers, {args.epochs} epochs with a test pass each, "
+          f"median of {repeats} ({mode}){'; smoke data' if data.smoke else ''}")
+    header = f"{'net':<8}{'params':>10}{'batches':>8}{'usual s':>9}{'ours s':>8}{'usual s/ep':>11}{'ours s/ep':>10}" \
+             f"{'ours img/s':>11}{'usual/ours':>11}"
+    print(header + (f"{'eager s':>9}{'usual/eager':>12}" if len(graph_variants) > 1 else ""))
+    for step, params, batches, usual, ours in rows:
+        line = (f"step {step:<3}{params:>10,}{batches:>8}{usual:>9.1f}{ours[0]:>8.1f}{usual / args.epochs:>11.2f}"
+                f"{ours[0] / args.epochs:>10.2f}{images / ours[0]:>11,.0f}{usual / ours[0]:>10.1f}x")
+        if len(ours) > 1:
+            line += f"{ours[1]:>9.1f}{usual / ours[1]:>11.1f}x"
+        print(line)
 
 
 if __name__ == "__main__":

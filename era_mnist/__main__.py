@@ -38,6 +38,8 @@ def parser():
                        help="where to train (default: CUDA when present, else the CPU)")
     train.add_argument("--smoke", action="store_true",
                        help="a short run on a small subset, written to a temporary folder (as ERA_MNIST_SMOKE=1)")
+    train.add_argument("--eager", action="store_true",
+                       help="on a GPU, run every step eagerly instead of replaying it as a CUDA graph")
     train.add_argument("--overwrite", action="store_true",
                        help="replace an existing run record (default: move it to Data/runs/previous/)")
     repro = sub.add_parser("reproduce", help="execute the notebooks in full mode and rewrite the README's results")
@@ -73,8 +75,9 @@ def main(argv=None):
     try:
         device = pick_device(args.device)
         print(config)
-        print_tables(build(args.step).to(device))
-        model, record, ema = run_step(config, seed=args.seed, device=device, overwrite=args.overwrite)
+        print_tables(build(args.step, **(config.net or {})).to(device))
+        model, record, ema = run_step(config, seed=args.seed, device=device, overwrite=args.overwrite,
+                                     cuda_graph=not args.eager)
     except (DataError, DeviceError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

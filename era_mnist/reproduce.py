@@ -8,6 +8,7 @@ import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
 
 from .model import STEPS
+from .search import PARETO_FIGURE
 from .utils.plots import plot_series
 from .utils.records import REPO_ROOT, TARGET, epochs_at_target, is_smoke, load_record, output_dir, write_atomically
 from .utils.report import REFERENCE, seed_stats
@@ -54,9 +55,11 @@ def full_records():
 
 def _rows(step, record):
     """The step's row of the results table (and one for its averaged weights, if it kept them)."""
-    name, ref = STEPS[step][0], REFERENCE[step]
+    name, ref = STEPS[step][0], REFERENCE.get(step)  # step 11 goes beyond the reference series
+    ref_test = f"{ref['best_test']:.2f}" if ref else "-"
     if record is None:
-        return [f"| {step} | {name} | {ref['params']:,} | no full run yet | | | {ref['best_test']:.2f} | |"]
+        params = f"{ref['params']:,}" if ref else "-"
+        return [f"| {step} | {name} | {params} | no full run yet | | | {ref_test} | |"]
     rows = []
     for key, label in (("test_acc", name), ("ema_test_acc", f"{name}, averaged weights")):
         if key not in record.history[0]:
@@ -66,16 +69,17 @@ def _rows(step, record):
         at = epochs_at_target(record.history, key)
         span = f"{len(at)} ({at[0]}-{at[-1]})" if at else "0"
         rows.append(f"| {step} | {label} | {record.params:,} | {best_train:.2f} | {best_test:.2f} (epoch {epoch}) | "
-                    f"{span} | {ref['best_test']:.2f} | {record.device}, {record.wall_seconds:.0f} s |")
+                    f"{span} | {ref_test} | {record.device}, {record.wall_seconds:.0f} s |")
     return rows
 
 
-def _seed_rows(seeds):
-    """The step 10 seed table, for the trained and the averaged weights, as markdown."""
+def _seed_rows(step, seeds):
+    """A step's seed table, for the trained and the averaged weights, as markdown."""
     records = list(seeds.values())
     epochs = len(records[0].history)
     (raw, raw_summary), (ema, ema_summary) = (seed_stats(records, key) for key in ("test_acc", "ema_test_acc"))
-    lines = [f"Step 10, every seed (test accuracy %; last-5 min is the lowest of epochs {epochs - 4}-{epochs}):", "",
+    lines = [f"Step {step} ({records[0].params:,} parameters), every seed (test accuracy %; last-5 min is the "
+             f"lowest of epochs {epochs - 4}-{epochs}):", "",
              "| seed | OneCycle alone: last-5 min | best | final | averaged weights: last-5 min | best | final |",
              "|---|---|---|---|---|---|---|"]
     lines += [f"| {a[0]} | {a[1]:.2f} | {a[2]:.2f} | {a[3]:.2f} | {b[1]:.2f} | {b[2]:.2f} | {b[3]:.2f} |"
@@ -95,12 +99,14 @@ def results_markdown(records):
              "|---|---|---|---|---|---|---|---|"]
     for step in STEPS:
         lines += _rows(step, records.get(step, {}).get(1))
-    if records.get(10):
-        lines += [""] + _seed_rows(records[10])
+    for step in (10, 11):
+        if len(records.get(step, {})) > 1:
+            lines += [""] + _seed_rows(step, records[step])
     figures = output_dir("figures", smoke=False)
     shown = [(f"step10_seed1_{kind}.png", what) for kind, what in
              (("curves", "step 10 curves"), ("misclassified", "step 10 misclassified digits"))]
-    shown.append((SERIES_FIGURE, "test accuracy per epoch, all steps"))
+    shown += [(SERIES_FIGURE, "test accuracy per epoch, all steps"),
+              (PARETO_FIGURE, "step 11 search: parameters against the worst seed")]
     lines.append("")
     lines += [f"![{what}](Data/figures/{name})" for name, what in shown if (figures / name).exists()]
     return "\n".join(lines + [END])

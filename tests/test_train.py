@@ -12,7 +12,8 @@ def short_fit(data, step=8, seed=0, epochs=2, scheduler=None, ema_decay=None, lr
     loader = DeviceLoader(data.train_x, data.train_y, 128, shuffle=True, seed=seed)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     sched = scheduler(optimizer, len(loader)) if scheduler else None
-    history, ema = fit(model, loader, data.test_x, data.test_y, epochs, optimizer, sched, ema_decay=ema_decay)
+    history, ema, path = fit(model, loader, data.test_x, data.test_y, epochs, optimizer, sched, ema_decay=ema_decay)
+    assert path == ("cuda-graph" if data.train_x.is_cuda else "eager")
     return model, history, ema
 
 

@@ -83,12 +83,14 @@ def make_scheduler(config, optimizer, steps_per_epoch):
     return None
 
 
-def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False):
+def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False, cuda_graph=True):
     """Seed, build the step's network, train it as ``config`` says and write the run record.
 
     An earlier record of the same step and seed is moved to ``previous/`` beside it (replaced
-    only with ``overwrite``). Smoke mode ($ERA_MNIST_SMOKE) trains at most 2 epochs on the
-    small subset and writes its record to a temporary folder, replacing the previous smoke one.
+    only with ``overwrite``). On a GPU the forward and backward pass run as a CUDA graph unless
+    ``cuda_graph`` is False (the record's ``train_path`` says which ran). Smoke mode
+    ($ERA_MNIST_SMOKE) trains at most 2 epochs on the small subset and writes its record to a
+    temporary folder, replacing the previous smoke one.
     Returns ``(model, record, ema_model)``; ``ema_model`` is None unless the config averages.
     """
     smoke = is_smoke()
@@ -101,15 +103,17 @@ def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False)
     model, loader = model_and_loader(config, data, seed)
     optimizer = make_optimizer(config, model)
     scheduler = make_scheduler(config, optimizer, len(loader))
-    mode = "smoke" if smoke else "full"
+    mode, commit = ("smoke" if smoke else "full"), git_commit()  # the code as it was when the run began
     start = time.perf_counter()
-    history, ema = fit(model, loader, data.test_x, data.test_y, config.epochs, optimizer, scheduler,
-                       ema_decay=config.ema_decay, tag=f"[{mode}] " if smoke else "")
+    history, ema, train_path = fit(model, loader, data.test_x, data.test_y, config.epochs, optimizer,
+                                   scheduler, ema_decay=config.ema_decay, tag=f"[{mode}] " if smoke else "",
+                                   cuda_graph=cuda_graph)
     record = RunRecord(step=config.step, name=STEPS[config.step][0], seed=seed,
                        params=sum(p.numel() for p in model.parameters()), config=asdict(config),
                        history=history, device=device_name(device), torch_version=torch.__version__,
-                       wall_seconds=time.perf_counter() - start, mode=mode, git_commit=git_commit(),
-                       epochs_at_target=epochs_at_target(history), cpu_threads=torch.get_num_threads())
+                       wall_seconds=time.perf_counter() - start, mode=mode, git_commit=commit,
+                       epochs_at_target=epochs_at_target(history), cpu_threads=torch.get_num_threads(),
+                       train_path=train_path)
     if save:
         path = record_path(config.step, seed, smoke)
         if not overwrite and (kept := archive_existing(path)):

@@ -105,3 +105,24 @@ def plot_lr_range(lrs, losses, chosen=None, title="", save=None):
            title="learning-rate range test", ylim=(0, min(max(losses), 3 * losses[0])))
     ax.grid(alpha=0.3)
     return _finish(fig, title, save)
+
+
+def plot_pareto(points, title="", save=None):
+    """Parameters against the worst seed's lowest test accuracy of the last 5 epochs, one point
+    per (name, parameters, worst, seeds); the points no other beats on both counts (fewer
+    parameters, a better worst seed) are joined. Green: holds the target on every seed."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    front, best = [], float("-inf")
+    for name, n, worst, seeds in sorted(points, key=lambda p: (p[1], -p[2])):
+        ax.scatter(n, worst, color="tab:green" if worst >= TARGET else "tab:red", zorder=3)
+        ax.annotate(f"{name} ({seeds})", (n, worst), fontsize=7, xytext=(4, 3), textcoords="offset points")
+        if worst > best:
+            front.append((n, worst))
+            best = worst
+    ax.plot(*zip(*front), color="grey", lw=1, zorder=2)
+    ax.axhline(TARGET, color="grey", ls="--", lw=0.8, label=f"{TARGET} %")
+    ax.axvline(5000, color="tab:blue", ls=":", lw=0.8, label="5,000 parameters")
+    ax.set(xlabel="parameters", ylabel="worst seed: lowest test acc., last 5 epochs (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    return _finish(fig, title, save)

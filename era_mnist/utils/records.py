@@ -64,6 +64,7 @@ class RunRecord:
     git_commit: str | None = None
     epochs_at_target: list = field(default_factory=list)
     cpu_threads: int | None = None  # torch's intra-op threads: the same seed differs with another count
+    train_path: str | None = None   # "cuda-graph" or "eager" (era_mnist.utils.fast)
 
     @property
     def filename(self):

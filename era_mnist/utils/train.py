@@ -6,8 +6,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.optim.lr_scheduler import CyclicLR, OneCycleLR, ReduceLROnPlateau
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
+
+from .fast import EMA, CapturedStep
 
 PER_BATCH_SCHEDULERS = (OneCycleLR, CyclicLR)
 PROGRESS_EVERY = 50  # batches between progress-bar updates (each one waits for the device)
@@ -61,21 +62,25 @@ def evaluate(model, x, y, batch_size=None):
     return loss.item() / len(x), 100.0 * correct.item() / len(x)
 
 
-def train_epoch(model, loader, optimizer, scheduler=None, ema=None, bar=None):
+def train_epoch(model, loader, optimizer, scheduler=None, ema=None, bar=None, captured=None):
     """One pass over ``loader``; returns (mean loss, accuracy in %) on the training batches.
 
     ``scheduler`` is stepped after every batch (pass only per-batch schedulers here);
-    ``ema`` (an AveragedModel) is updated after every optimizer step.
+    ``ema`` (an ``EMA``) is updated after every optimizer step; a ``CapturedStep`` replays the
+    forward and backward pass of every batch of its shape (others run eagerly).
     """
     model.train()
     loss_sum = torch.zeros((), device=loader.x.device)
     correct = torch.zeros((), device=loader.x.device, dtype=torch.long)
     seen = 0
     for i, (xb, yb) in enumerate(loader, 1):
-        optimizer.zero_grad(set_to_none=True)
-        out = model(xb)
-        loss = F.nll_loss(out, yb)
-        loss.backward()
+        if captured is not None and captured.fits(xb):
+            out, loss = captured.step(xb, yb)
+        else:
+            optimizer.zero_grad(set_to_none=True)
+            out = model(xb)
+            loss = F.nll_loss(out, yb)
+            loss.backward()
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
@@ -91,19 +96,33 @@ def train_epoch(model, loader, optimizer, scheduler=None, ema=None, bar=None):
     return loss_sum.item() / seen, 100.0 * correct.item() / seen
 
 
+def capture(model, loader):
+    """A ``CapturedStep`` for the loader's full batches on a GPU; None on the CPU, or (with one
+    message) when the capture fails, so that training goes on eagerly."""
+    if loader.x.device.type != "cuda":
+        return None
+    try:
+        return CapturedStep(model, loader.x[:loader.batch_size], loader.y[:loader.batch_size])
+    except Exception as error:  # any failure: the eager loop learns the same, only slower
+        model.zero_grad(set_to_none=True)
+        print(f"CUDA graph capture failed ({type(error).__name__}: {error}); training eagerly instead")
+        return None
+
+
 def fit(model, train_loader, test_x, test_y, epochs, optimizer, scheduler=None, ema_decay=None,
-        tag=""):
-    """Train for ``epochs`` and return ``(history, ema_model)``.
+        tag="", cuda_graph=True):
+    """Train for ``epochs`` and return ``(history, ema_model, path)``.
 
     ``scheduler`` may be any ``torch.optim.lr_scheduler``: OneCycleLR and CyclicLR step per
     batch, ReduceLROnPlateau steps on the test loss, the others step once per epoch. With
     ``ema_decay`` an exponential moving average of the weights (buffers too) is kept and also
     evaluated each epoch (``ema_test_loss``, ``ema_test_acc``); ``ema_model`` is None without it.
+    On a GPU the forward and backward pass run as a CUDA graph unless ``cuda_graph`` is False;
+    ``path`` says which ran: "cuda-graph" or "eager".
     History: one dict per epoch with epoch, train_loss, train_acc, test_loss, test_acc, lr, seconds.
     """
-    ema = None
-    if ema_decay:
-        ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True)
+    ema = EMA(model, ema_decay) if ema_decay else None
+    captured = capture(model, train_loader) if cuda_graph else None
     per_batch = isinstance(scheduler, PER_BATCH_SCHEDULERS)
     history = []
     for epoch in range(1, epochs + 1):
@@ -111,7 +130,7 @@ def fit(model, train_loader, test_x, test_y, epochs, optimizer, scheduler=None, 
         start = time.perf_counter()
         with tqdm(total=len(train_loader), desc=f"{tag}epoch {epoch}/{epochs}", leave=False) as bar:
             train_loss, train_acc = train_epoch(model, train_loader, optimizer,
-                                                scheduler if per_batch else None, ema, bar)
+                                                scheduler if per_batch else None, ema, bar, captured)
         test_loss, test_acc = evaluate(model, test_x, test_y)
         row = dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc,
                    test_loss=test_loss, test_acc=test_acc, lr=lr)
@@ -124,7 +143,7 @@ def fit(model, train_loader, test_x, test_y, epochs, optimizer, scheduler=None, 
         row["seconds"] = time.perf_counter() - start
         history.append(row)
         print(format_epoch(row, epochs, tag))
-    return history, ema
+    return history, ema, "cuda-graph" if captured else "eager"
 
 
 def format_epoch(row, epochs, tag=""):

@@ -1,0 +1,109 @@
+"""Step 11's search: the smallest network that holds 99.4 % in each of the last 5 epochs, every seed.
+
+Each candidate is step 11's configuration (step 10's training) with its network's widths, and
+for some its training, changed. Every run writes one record, ``Data/search/<candidate>_seed<S>.json``
+(the temporary folder in smoke mode); ``benchmarks/smallest_search.py`` trains and charts them.
+"""
+import json
+import re
+from dataclasses import asdict, replace
+
+from .model import build
+from .utils.experiment import SMOKE_EPOCHS, StepConfig, run_step, step_config
+from .utils.records import TARGET, is_smoke, load_record, output_dir, refuse_overwrite, shown, write_atomically
+
+CANDIDATES = {  # name -> changes to step_config(11)
+    # widths: c1 channels before the pool, c2 after
+    "slim-8-10": dict(net=dict(c1=8, c2=10)),
+    "slim-8-12": dict(net=dict(c1=8, c2=12)),
+    "slim-10-10": dict(net=dict(c1=10, c2=10)),                  # a wider first block
+    "slim-10-12": dict(net=dict(c1=10, c2=12)),
+    "slim-8-14": dict(net=dict(c1=8, c2=14)),
+    "slim-10-14": dict(net=dict(c1=10, c2=14)),
+    # depthwise-separable convolutions after the pool: wider for the same parameters
+    "sep-10-16": dict(net=dict(c1=10, c2=16, separable=True)),
+    "sep-12-20": dict(net=dict(c1=12, c2=20, separable=True)),
+    # training, on slim-8-12 (or slim-8-10)
+    "slim-8-12-shift": dict(net=dict(c1=8, c2=12), max_shift=0.1),  # stronger augmentation
+    "slim-8-10-shift": dict(net=dict(c1=8, c2=10), max_shift=0.1),
+    "slim-8-12-peak0.1": dict(net=dict(c1=8, c2=12), max_lr=0.1),  # a higher OneCycle peak
+    "slim-8-12-warm0.2": dict(net=dict(c1=8, c2=12), pct_start=0.2),  # a shorter warm-up
+    "slim-8-12-b64": dict(net=dict(c1=8, c2=12), batch_size=64),  # twice the steps
+}
+LAST = 5  # the claim: at or above the target in each of the last 5 epochs
+KEY = "ema_test_acc"  # judged on the averaged weights, as step 10
+PARETO_FIGURE = "step11_pareto.png"
+
+
+def candidate_config(name, smoke=None):
+    """step_config(11) changed as the candidate says (shortened as run_step does in smoke mode)."""
+    if name not in CANDIDATES:
+        raise ValueError(f"unknown candidate {name!r}: choose from {', '.join(CANDIDATES)}")
+    config = step_config(11, **CANDIDATES[name])
+    smoke = is_smoke() if smoke is None else smoke
+    return replace(config, epochs=min(config.epochs, SMOKE_EPOCHS)) if smoke else config
+
+
+def parameters(config):
+    return sum(p.numel() for p in build(config.step, **(config.net or {})).parameters())
+
+
+def train_candidates(names, seeds, device=None, data=None):
+    """Train every candidate and seed not yet recorded; one record per run."""
+    folder = output_dir("search")
+    for name in names:
+        config = candidate_config(name)
+        for seed in seeds:
+            path = folder / f"{name}_seed{seed}.json"
+            if path.exists() and not is_smoke():
+                print(f"{name} seed {seed}: already recorded in {shown(path)}")
+                continue
+            print(f"{name} ({parameters(config):,} parameters) seed {seed}", flush=True)
+            record = run_step(config, seed, device, data, save=False)[1]
+            if not is_smoke():
+                refuse_overwrite(path)
+            write_atomically(path, json.dumps(asdict(record), indent=1) + "\n")
+            print(f"Record written to {shown(path)}")
+
+
+def search_records(smoke=None):
+    """{candidate: [RunRecord per seed]} of the current mode (or the one ``smoke`` names), where
+    the record still matches the candidate's configuration."""
+    found = {}
+    for path in sorted(output_dir("search", smoke).glob("*_seed*.json")):
+        name = re.fullmatch(r"(.+)_seed\d+", path.stem).group(1)
+        record = load_record(path)
+        if name in CANDIDATES and StepConfig(**record.config) == candidate_config(name, record.mode == "smoke"):
+            found.setdefault(name, []).append(record)
+    return found
+
+
+def worst_seed(records):
+    """(the lowest last-5-epoch minimum over the seeds, their mean)."""
+    lows = [r.last_min(LAST, KEY) for r in records]
+    return min(lows), sum(lows) / len(lows)
+
+
+def pareto_table(found):
+    """One line per candidate, fewest parameters first."""
+    lines = [f"{'candidate':<20}{'params':>7}{'seeds':>6}{'worst':>7}{'mean':>7}  holds {TARGET} on every seed"]
+    for name, records in sorted(found.items(), key=lambda kv: kv[1][0].params):
+        worst, mean = worst_seed(records)
+        lines.append(f"{name:<20}{records[0].params:>7,}{len(records):>6}{worst:>7.2f}{mean:>7.2f}  "
+                     f"{'yes' if worst >= TARGET else 'no'}")
+    return "\n".join(lines)
+
+
+def pareto_points(found, reference=None):
+    """(name, parameters, worst seed's last-5 minimum, seeds) per candidate, fewest parameters
+    first; ``reference`` (name, records) adds another step's runs, e.g. step 10's."""
+    groups = list(found.items()) + ([reference] if reference else [])
+    return sorted((name, rs[0].params, worst_seed(rs)[0], len(rs)) for name, rs in groups)
+
+
+def search_label(found):
+    """What produced the search's records, for the chart's title."""
+    records = [r for rs in found.values() for r in rs]
+    devices = ", ".join(sorted({r.device for r in records}))
+    return (f"Step 11 search, averaged weights (seeds in brackets): {records[0].mode} runs on {devices}, "
+            f"torch {records[0].torch_version}, {records[0].config['epochs']} epochs each")

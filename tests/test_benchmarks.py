@@ -1,0 +1,28 @@
+"""The benchmark scripts run end to end in smoke mode (their numbers are not checked: they are timings)."""
+import json
+import runpy
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def script(name):
+    return runpy.run_path(str(BENCHMARKS / name), run_name="benchmark")
+
+
+def test_epoch_speed_prints_the_ratio_per_net(smoke_mode, capsys):
+    script("epoch_speed.py")["main"](["--quick", "--batches", "2", "--repeats", "1", "--workers", "0"])
+    out = capsys.readouterr().out
+    assert "usual/ours" in out and "smoke data" in out
+    row = next(line for line in out.splitlines() if line.startswith("step 10"))
+    assert "7,884" in row and row.endswith("x")
+
+
+def test_search_records_each_run_and_charts_them(smoke_mode, capsys):
+    search = script("smallest_search.py")
+    search["main"](["--candidates", "slim-8-10", "--seeds", "3", "--plot"])
+    out = capsys.readouterr().out
+    record = json.loads((search["output_dir"]("search") / "slim-8-10_seed3.json").read_text())
+    assert record["params"] == 3_972 and record["config"]["net"] == {"c1": 8, "c2": 10}
+    assert record["mode"] == "smoke" and "era_mnist_smoke" in str(search["output_dir"]("search"))  # not Data/
+    assert "slim-8-10" in out and (search["output_dir"]("figures") / "step11_pareto.png").stat().st_size > 10_000

@@ -1,0 +1,68 @@
+"""The fast path learns what the eager loop learns: the sync-free EMA on any device, the CUDA graph on a GPU."""
+from types import SimpleNamespace
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+from era_mnist.model import build
+from era_mnist.utils import DeviceLoader, load_mnist, rotation, seed_everything, train
+from era_mnist.utils.fast import EMA
+
+
+def test_ema_matches_torchs_averaged_model(smoke_data):
+    seed_everything(0)
+    model = build(10)
+    ours, torchs = EMA(model, 0.9), AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(0.9), use_buffers=True)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    for start in range(0, 640, 128):
+        optimizer.zero_grad()
+        F.nll_loss(model(smoke_data.train_x[start:start + 128]), smoke_data.train_y[start:start + 128]).backward()
+        optimizer.step()
+        ours.update_parameters(model)
+        torchs.update_parameters(model)
+    assert ours.updates == 5 and torch.equal(ours.n_averaged, torchs.n_averaged)
+    for a, b in zip(ours.state_dict().values(), torchs.state_dict().values()):
+        assert torch.equal(a, b)
+    assert not torch.equal(ours.module.conv1[0].weight, model.conv1[0].weight)
+
+
+class OnTheGPU:
+    """Stands in for a batch tensor on a GPU: capture() only slices it before it captures."""
+    device = torch.device("cuda")
+
+    def __getitem__(self, index):
+        return self
+
+
+def test_a_failed_capture_says_so_once_and_trains_eagerly(monkeypatch, capsys):
+    def fail(*args):
+        raise RuntimeError("operation not permitted when stream is capturing")
+    monkeypatch.setattr(train, "CapturedStep", fail)
+    model = build(10)
+    first = next(model.parameters())
+    first.grad = torch.ones_like(first)  # as a half-done capture may leave it
+    loader = SimpleNamespace(x=OnTheGPU(), y=OnTheGPU(), batch_size=128)
+    assert train.capture(model, loader) is None
+    assert capsys.readouterr().out.count("training eagerly instead") == 1
+    assert all(p.grad is None for p in model.parameters())
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need a GPU")
+def test_captured_step_learns_what_the_eager_loop_learns():
+    data = load_mnist("cuda", smoke=True)
+    results = {}
+    for graphed in (False, True):
+        seed_everything(3)
+        model = build(10).cuda()
+        loader = DeviceLoader(data.train_x, data.train_y, 128, shuffle=True, seed=3,
+                              augment=rotation(7, fill=data.background))
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True)
+        captured = train.capture(model, loader) if graphed else None
+        assert (captured is not None) == graphed
+        # two passes, each ending with a smaller batch that runs eagerly
+        losses = [train.train_epoch(model, loader, optimizer, captured=captured)[0] for _ in range(2)]
+        results[graphed] = losses, torch.cat([p.detach().flatten() for p in model.parameters()])
+    assert results[True][0] == pytest.approx(results[False][0], rel=1e-4)
+    torch.testing.assert_close(results[True][1], results[False][1], rtol=1e-3, atol=1e-4)
