@@ -12,6 +12,7 @@ per-epoch seconds, images per second, and the ratio usual / ours.
     python benchmarks/epoch_speed.py --quick --steps 10 1  # a fixed number of batches per pass
                                                            # (40; 3 for the heavy nets on a CPU),
                                                            # scaled to a whole run: under a minute
+    python benchmarks/epoch_speed.py --quick --profile     # and where our step's time goes
 """
 import argparse
 import contextlib
@@ -30,6 +31,7 @@ from torchvision import datasets, transforms  # noqa: E402
 from era_mnist.utils import (device_name, fit, load_mnist, make_optimizer, make_scheduler,  # noqa: E402
                              pick_device, prepare_raw, seed_everything, step_config)
 from era_mnist.utils.experiment import model_and_loader  # noqa: E402
+from era_mnist.utils.records import archive_existing, output_dir, shown, write_atomically  # noqa: E402
 
 BATCH = 128
 
@@ -85,6 +87,43 @@ def our_run(config, data, epochs, batches, cuda_graph=True):
             make_scheduler(config, optimizer, len(loader)), ema_decay=config.ema_decay, cuda_graph=cuda_graph)
 
 
+def profile_step(config, data, steps=20):
+    """Lines saying where our training step's time goes: the share of the busiest operators
+    (host time; on a GPU also the device's busy time against the wall time)."""
+    from torch.profiler import ProfilerActivity, profile
+    device = data.train_x.device
+    model, loader = model_and_loader(config, data, 1)
+    optimizer = make_optimizer(config, model)
+    def forever():
+        while True:
+            yield from loader
+    batches = forever()
+
+    def step():
+        x, y = next(batches)
+        optimizer.zero_grad(set_to_none=True)
+        F.nll_loss(model(x), y).backward()
+        optimizer.step()
+    for _ in range(5):
+        step()
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    start = time.perf_counter()
+    with profile(activities=activities) as prof:
+        for _ in range(steps):
+            step()
+    wall = time.perf_counter() - start
+    events = [e for e in prof.key_averages() if not e.key.startswith(("ProfilerStep", "Optimizer."))]
+    total = sum(e.self_cpu_time_total for e in events)
+    top = sorted(events, key=lambda e: e.self_cpu_time_total, reverse=True)[:6]
+    line = ", ".join(f"{e.key} {100 * e.self_cpu_time_total / total:.0f} %" for e in top)
+    lines = [f"profile of {steps} eager training steps of step {config.step}'s net: {wall / steps * 1000:.1f} ms a step; "
+             f"host time by operator: {line}"]
+    if device.type == "cuda":
+        busy = sum(e.self_device_time_total for e in events) / 1e6
+        lines.append(f"  the GPU was busy {100 * busy / wall:.0f} % of the wall time")
+    return lines
+
+
 def timed(run, device, repeats):
     """The median of ``repeats`` timings of ``run()``."""
     times = []
@@ -108,6 +147,7 @@ def main(argv=None):
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--repeats", type=int, help="timings per pipeline, the median is shown (default: 3 quick, 1 whole)")
     p.add_argument("--workers", type=int, default=2, help="DataLoader workers of the usual pipeline")
+    p.add_argument("--profile", action="store_true", help="also profile our training step (step 10's net)")
     args = p.parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 1)
 
@@ -136,19 +176,27 @@ def main(argv=None):
     mode = ("quick: a fixed number of batches per pass, scaled to a whole run" if args.quick
             else "whole runs")
     images = (n_train + n_test) * args.epochs
-    print(f"\ndevice {device_name(device)}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads, "
-          f"batch {BATCH}, {args.workers} DataLoader workers, {args.epochs} epochs with a test pass each, "
-          f"median of {repeats} ({mode}){'; smoke data' if data.smoke else ''}")
-    header = f"{'net':<8}{'params':>10}{'batches':>8}{'usual s':>9}{'ours s':>8}{'usual s/ep':>11}{'ours s/ep':>10}" \
-             f"{'ours img/s':>11}{'usual/ours':>11}"
-    print(header + (f"{'eager s':>9}{'usual/eager':>12}" if len(graph_variants) > 1 else ""))
+    lines = [f"device {device_name(device)}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads, "
+             f"batch {BATCH}, {args.workers} DataLoader workers, {args.epochs} epochs with a test pass each, "
+             f"median of {repeats} ({mode}){'; smoke data' if data.smoke else ''}",
+             f"{'net':<8}{'params':>10}{'batches':>8}{'usual s':>9}{'ours s':>8}{'usual s/ep':>11}{'ours s/ep':>10}"
+             f"{'ours img/s':>11}{'usual/ours':>11}" + (f"{'eager s':>9}{'usual/eager':>12}" if len(graph_variants) > 1 else "")]
     for step, params, batches, usual, ours in rows:
         line = (f"step {step:<3}{params:>10,}{batches:>8}{usual:>9.1f}{ours[0]:>8.1f}{usual / args.epochs:>11.2f}"
                 f"{ours[0] / args.epochs:>10.2f}{images / ours[0]:>11,.0f}{usual / ours[0]:>10.1f}x")
         if len(ours) > 1:
             line += f"{ours[1]:>9.1f}{usual / ours[1]:>11.1f}x"
-        print(line)
-
+        lines.append(line)
+    if args.profile:
+        lines += profile_step(replace(step_config(10), step=args.steps[0]), data)
+    text = "\n".join(lines) + "\n"
+    print("\n" + text, end="")
+    if not data.smoke:  # kept beside the records; the README quotes it
+        path = output_dir("benchmarks") / f"epoch_speed_{device.type}{'_quick' if args.quick else ''}.txt"
+        if (kept := archive_existing(path)):
+            print(f"The previous table was moved to {shown(kept)}")
+        write_atomically(path, text)
+        print(f"Table written to {shown(path)}")
 
 if __name__ == "__main__":
     main()

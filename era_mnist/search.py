@@ -29,6 +29,9 @@ CANDIDATES = {  # name -> changes to step_config(11)
     "slim-8-12-peak0.1": dict(net=dict(c1=8, c2=12), max_lr=0.1),  # a higher OneCycle peak
     "slim-8-12-warm0.2": dict(net=dict(c1=8, c2=12), pct_start=0.2),  # a shorter warm-up
     "slim-8-12-b64": dict(net=dict(c1=8, c2=12), batch_size=64),  # twice the steps
+    "slim-8-10-b64": dict(net=dict(c1=8, c2=10), batch_size=64),
+    "slim-8-8-b64": dict(net=dict(c1=8, c2=8), batch_size=64),
+    "slim-8-12-b32": dict(net=dict(c1=8, c2=12), batch_size=32),
 }
 LAST = 5  # the claim: at or above the target in each of the last 5 epochs
 KEY = "ema_test_acc"  # judged on the averaged weights, as step 10

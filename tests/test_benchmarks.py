@@ -11,11 +11,12 @@ def script(name):
 
 
 def test_epoch_speed_prints_the_ratio_per_net(smoke_mode, capsys):
-    script("epoch_speed.py")["main"](["--quick", "--batches", "2", "--repeats", "1", "--workers", "0"])
+    script("epoch_speed.py")["main"](["--quick", "--batches", "2", "--repeats", "1", "--workers", "0", "--profile"])
     out = capsys.readouterr().out
     assert "usual/ours" in out and "smoke data" in out
     row = next(line for line in out.splitlines() if line.startswith("step 10"))
     assert "7,884" in row and row.endswith("x")
+    assert "profile of 20 eager training steps" in out and "aten::convolution_backward" in out
 
 
 def test_search_records_each_run_and_charts_them(smoke_mode, capsys):

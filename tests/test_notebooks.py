@@ -10,7 +10,7 @@ from era_mnist.model import STEPS
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 EXPECTED = ["Step01_Setup", "Step02_Skeleton", "Step03_Lighter", "Step04_BatchNorm",
             "Step05_Regularization", "Step06_GAP", "Step07_Capacity", "Step08_MaxPool",
-            "Step09_Augmentation", "Step10_OneCycle"]
+            "Step09_Augmentation", "Step10_OneCycle", "Step11_Smallest"]
 
 
 def test_one_notebook_per_step_in_order():

@@ -61,3 +61,11 @@ def test_numbers_in_the_analysis_were_printed_by_the_run(step):
                        + [f"{v:.2f}" for s in [step, *before] for v in REFERENCE.get(s, {}).values()])
     for number in re.findall(r"\d+\.\d\d\b", analysis):
         assert number in allowed, f"step {step}'s Analysis quotes {number}, which its run did not print"
+
+
+def test_readme_quotes_every_benchmark_table():
+    """The performance section shows the tables benchmarks/epoch_speed.py wrote, as written."""
+    tables = sorted((README.parent / "Data" / "benchmarks").glob("*.txt"))
+    assert tables, "no table in Data/benchmarks/: run benchmarks/epoch_speed.py"
+    for table in tables:
+        assert table.read_text() in README.read_text(), f"the README does not quote {table.name}"
