@@ -32,6 +32,9 @@ CANDIDATES = {  # name -> changes to step_config(11)
     "slim-8-10-b64": dict(net=dict(c1=8, c2=10), batch_size=64),
     "slim-8-8-b64": dict(net=dict(c1=8, c2=8), batch_size=64),
     "slim-8-12-b32": dict(net=dict(c1=8, c2=12), batch_size=32),
+    "slim-10-12-b64": dict(net=dict(c1=10, c2=12), batch_size=64),
+    "slim-8-14-b64": dict(net=dict(c1=8, c2=14), batch_size=64),
+    "slim-10-14-b64": dict(net=dict(c1=10, c2=14), batch_size=64),
 }
 LAST = 5  # the claim: at or above the target in each of the last 5 epochs
 KEY = "ema_test_acc"  # judged on the averaged weights, as step 10
