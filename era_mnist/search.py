@@ -35,6 +35,7 @@ CANDIDATES = {  # name -> changes to step_config(11)
     "slim-10-12-b64": dict(net=dict(c1=10, c2=12), batch_size=64),
     "slim-8-14-b64": dict(net=dict(c1=8, c2=14), batch_size=64),
     "slim-10-14-b64": dict(net=dict(c1=10, c2=14), batch_size=64),
+    "slim-12-12-b64": dict(net=dict(c1=12, c2=12), batch_size=64),
 }
 LAST = 5  # the claim: at or above the target in each of the last 5 epochs
 KEY = "ema_test_acc"  # judged on the averaged weights, as step 10
