@@ -36,6 +36,8 @@ CANDIDATES = {  # name -> changes to step_config(11)
     "slim-8-14-b64": dict(net=dict(c1=8, c2=14), batch_size=64),
     "slim-10-14-b64": dict(net=dict(c1=10, c2=14), batch_size=64),
     "slim-12-12-b64": dict(net=dict(c1=12, c2=12), batch_size=64),
+    "slim-8-13-b64": dict(net=dict(c1=8, c2=13), batch_size=64),
+    "slim-6-14-b64": dict(net=dict(c1=6, c2=14), batch_size=64),
 }
 LAST = 5  # the claim: at or above the target in each of the last 5 epochs
 KEY = "ema_test_acc"  # judged on the averaged weights, as step 10
@@ -91,13 +93,24 @@ def worst_seed(records):
     return min(lows), sum(lows) / len(lows)
 
 
+def describe(name):
+    """The candidate's changes to step 11's configuration, as text: 'c1=8, c2=12, batch_size=64'."""
+    changes = dict(CANDIDATES[name])
+    return ", ".join(f"{k}={v}" for k, v in {**changes.pop("net", {}), **changes}.items())
+
+
+def search_rows(found):
+    """(name, parameters, seeds, worst seed's last-5 minimum, mean of them) per candidate,
+    fewest parameters first."""
+    return sorted(((name, rs[0].params, len(rs), *worst_seed(rs)) for name, rs in found.items()),
+                  key=lambda row: (row[1], row[0]))
+
+
 def pareto_table(found):
-    """One line per candidate, fewest parameters first."""
-    lines = [f"{'candidate':<20}{'params':>7}{'seeds':>6}{'worst':>7}{'mean':>7}  holds {TARGET} on every seed"]
-    for name, records in sorted(found.items(), key=lambda kv: kv[1][0].params):
-        worst, mean = worst_seed(records)
-        lines.append(f"{name:<20}{records[0].params:>7,}{len(records):>6}{worst:>7.2f}{mean:>7.2f}  "
-                     f"{'yes' if worst >= TARGET else 'no'}")
+    """The search as text, one line per candidate."""
+    lines = [f"{'candidate':<16}{'params':>7}{'seeds':>6}{'worst':>7}{'mean':>7}  holds {TARGET}  changes"]
+    lines += [f"{name:<16}{n:>7,}{seeds:>6}{worst:>7.2f}{mean:>7.2f}  {'yes' if worst >= TARGET else 'no ':<9}"
+              f"{describe(name)}" for name, n, seeds, worst, mean in search_rows(found)]
     return "\n".join(lines)
 
 
