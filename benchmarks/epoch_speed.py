@@ -116,8 +116,8 @@ def profile_step(config, data, steps=20):
     total = sum(e.self_cpu_time_total for e in events)
     top = sorted(events, key=lambda e: e.self_cpu_time_total, reverse=True)[:6]
     line = ", ".join(f"{e.key} {100 * e.self_cpu_time_total / total:.0f} %" for e in top)
-    lines = [f"profile of {steps} eager training steps of step {config.step}'s net: {wall / steps * 1000:.1f} ms a step; "
-             f"host time by operator: {line}"]
+    lines = [f"profile of {steps} eager training steps of step {config.step}'s net: "
+             f"{wall / steps * 1000:.1f} ms a step; host time by operator: {line}"]
     if device.type == "cuda":
         busy = sum(e.self_device_time_total for e in events) / 1e6
         lines.append(f"  the GPU was busy {100 * busy / wall:.0f} % of the wall time")
@@ -141,11 +141,13 @@ def timed(run, device, repeats):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="time a fixed number of batches, scaled to a whole run")
-    p.add_argument("--batches", type=int, help="batches per pass in --quick mode (default 40, 3 for heavy nets on a CPU)")
+    p.add_argument("--batches", type=int,
+                   help="batches per pass in --quick mode (default 40, 3 for heavy nets on a CPU)")
     p.add_argument("--steps", type=int, nargs="+", default=[10], help="the step networks to time")
     p.add_argument("--epochs", type=int, default=15, help="epochs of a whole run")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--repeats", type=int, help="timings per pipeline, the median is shown (default: 3 quick, 1 whole)")
+    p.add_argument("--repeats", type=int,
+                   help="timings per pipeline, the median is shown (default: 3 quick, 1 whole)")
     p.add_argument("--workers", type=int, default=2, help="DataLoader workers of the usual pipeline")
     p.add_argument("--profile", action="store_true", help="also profile our training step (step 10's net)")
     args = p.parse_args(argv)
@@ -176,14 +178,16 @@ def main(argv=None):
     mode = ("quick: a fixed number of batches per pass, scaled to a whole run" if args.quick
             else "whole runs")
     images = (n_train + n_test) * args.epochs
+    eager_columns = f"{'eager s':>9}{'usual/eager':>12}" if len(graph_variants) > 1 else ""
     lines = [f"device {device_name(device)}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads, "
              f"batch {BATCH}, {args.workers} DataLoader workers, {args.epochs} epochs with a test pass each, "
              f"median of {repeats} ({mode}){'; smoke data' if data.smoke else ''}",
              f"{'net':<8}{'params':>10}{'batches':>8}{'usual s':>9}{'ours s':>8}{'usual s/ep':>11}{'ours s/ep':>10}"
-             f"{'ours img/s':>11}{'usual/ours':>11}" + (f"{'eager s':>9}{'usual/eager':>12}" if len(graph_variants) > 1 else "")]
+             f"{'ours img/s':>11}{'usual/ours':>11}{eager_columns}"]
     for step, params, batches, usual, ours in rows:
-        line = (f"step {step:<3}{params:>10,}{batches:>8}{usual:>9.1f}{ours[0]:>8.1f}{usual / args.epochs:>11.2f}"
-                f"{ours[0] / args.epochs:>10.2f}{images / ours[0]:>11,.0f}{usual / ours[0]:>10.1f}x")
+        line = (f"step {step:<3}{params:>10,}{batches:>8}{usual:>9.1f}{ours[0]:>8.1f}"
+                f"{usual / args.epochs:>11.2f}{ours[0] / args.epochs:>10.2f}{images / ours[0]:>11,.0f}"
+                f"{usual / ours[0]:>10.1f}x")
         if len(ours) > 1:
             line += f"{ours[1]:>9.1f}{usual / ours[1]:>11.1f}x"
         lines.append(line)

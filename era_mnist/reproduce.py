@@ -8,7 +8,7 @@ import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
 
 from .model import STEPS
-from .search import PARETO_FIGURE
+from .search import PARETO_FIGURE, describe, search_records, search_rows
 from .utils.plots import plot_series
 from .utils.records import REPO_ROOT, TARGET, epochs_at_target, is_smoke, load_record, output_dir, write_atomically
 from .utils.report import REFERENCE, seed_stats
@@ -91,6 +91,18 @@ def _seed_rows(step, seeds):
     return lines
 
 
+def _search_rows(found):
+    """Step 11's search (Data/search/) as markdown: one row per candidate."""
+    lines = [f"Step 11's search (`benchmarks/smallest_search.py`, records in `Data/search/`; each candidate is "
+             f"step 11's training with the changes named; worst and mean of the seeds' last-5 minima, "
+             f"averaged weights):", "",
+             f"| candidate | changes | params | seeds | worst seed % | mean % | holds {TARGET} % |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {name} | {describe(name)} | {n:,} | {seeds} | {worst:.2f} | {mean:.2f} | "
+              f"{'yes' if worst >= TARGET else 'no'} |" for name, n, seeds, worst, mean in search_rows(found)]
+    return lines
+
+
 def results_markdown(records):
     """The README's results block, every number from the records."""
     lines = [START, "",
@@ -99,14 +111,16 @@ def results_markdown(records):
              "|---|---|---|---|---|---|---|---|"]
     for step in STEPS:
         lines += _rows(step, records.get(step, {}).get(1))
-    for step in (10, 11):
-        if len(records.get(step, {})) > 1:
-            lines += [""] + _seed_rows(step, records[step])
+    if len(records.get(10, {})) > 1:
+        lines += [""] + _seed_rows(10, records[10])
+    if found := search_records(smoke=False):
+        lines += [""] + _search_rows(found)
     figures = output_dir("figures", smoke=False)
     shown = [(f"step10_seed1_{kind}.png", what) for kind, what in
              (("curves", "step 10 curves"), ("misclassified", "step 10 misclassified digits"))]
     shown += [(SERIES_FIGURE, "test accuracy per epoch, all steps"),
-              (PARETO_FIGURE, "step 11 search: parameters against the worst seed")]
+              (PARETO_FIGURE, "step 11 search: parameters against the worst seed"),
+              ("step11_seed1_curves.png", "step 11 curves")]
     lines.append("")
     lines += [f"![{what}](Data/figures/{name})" for name, what in shown if (figures / name).exists()]
     return "\n".join(lines + [END])

@@ -39,6 +39,7 @@ CANDIDATES = {  # name -> changes to step_config(11)
     "slim-8-13-b64": dict(net=dict(c1=8, c2=13), batch_size=64),
     "slim-6-14-b64": dict(net=dict(c1=6, c2=14), batch_size=64),
 }
+STEP11 = "slim-8-14-b64"  # the candidate that became step 11: SlimNet's default widths, step_config(11)
 LAST = 5  # the claim: at or above the target in each of the last 5 epochs
 KEY = "ema_test_acc"  # judged on the averaged weights, as step 10
 PARETO_FIGURE = "step11_pareto.png"

@@ -4,6 +4,8 @@ import sys
 import pytest
 import torch
 
+from era_mnist.utils import load_record, record_path
+
 
 def cli(*args, env=None):
     return subprocess.run([sys.executable, "-m", "era_mnist", *args], capture_output=True, text=True,
@@ -47,10 +49,12 @@ def test_summary_prints_both_tables():
 
 
 def test_smoke_train_prints_result_and_record():
-    result = cli("train", "--step", "8", "--smoke", "--seed", "11")
+    result = cli("train", "--step", "8", "--smoke", "--seed", "11", "--eager")
     assert result.returncode == 0, result.stderr
     assert "[smoke] epoch  2/2" in result.stdout and "Result: step 8 (maxpool), seed 11, smoke run" in result.stdout
     assert "Total params: 7,884" in result.stdout and "step08_seed11.json" in result.stdout
+    record = load_record(record_path(8, 11, smoke=True))
+    assert record.train_path == "eager" and record.cpu_threads >= 1
 
 
 def test_reproduce_refuses_in_smoke_mode():

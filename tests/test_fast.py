@@ -28,6 +28,40 @@ def test_ema_matches_torchs_averaged_model(smoke_data):
     assert not torch.equal(ours.module.conv1[0].weight, model.conv1[0].weight)
 
 
+class EagerStandIn:
+    """Does on the CPU what a CapturedStep does on a GPU (fresh gradients from one forward and
+    backward pass), for full batches only."""
+
+    def __init__(self, model, batch_size):
+        self.model, self.batch_size, self.calls = model, batch_size, 0
+
+    def fits(self, x):
+        return len(x) == self.batch_size
+
+    def step(self, x, y):
+        self.calls += 1
+        self.model.zero_grad(set_to_none=True)
+        out = self.model(x)
+        loss = F.nll_loss(out, y)
+        loss.backward()
+        return out, loss
+
+
+def test_train_epoch_replays_full_batches_and_runs_the_last_one_eagerly(smoke_data):
+    results = {}
+    for stand_in in (False, True):
+        seed_everything(4)
+        model = build(10)
+        loader = DeviceLoader(smoke_data.train_x[:1000], smoke_data.train_y[:1000], 128, shuffle=True, seed=4)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True)
+        captured = EagerStandIn(model, 128) if stand_in else None
+        results[stand_in] = train.train_epoch(model, loader, optimizer, captured=captured), model.state_dict()
+    assert captured.calls == 1000 // 128  # 7 full batches; the 8th (104 images) ran eagerly
+    assert results[True][0] == results[False][0]
+    for a, b in zip(results[True][1].values(), results[False][1].values()):
+        assert torch.equal(a, b)
+
+
 class OnTheGPU:
     """Stands in for a batch tensor on a GPU: capture() only slices it before it captures."""
     device = torch.device("cuda")

@@ -1,12 +1,14 @@
 import contextlib
 import io
 import re
+from dataclasses import replace
 
 import pytest
 import torch
 
 from era_mnist.model import STEPS, build
-from era_mnist.utils import summary
+from era_mnist.search import STEP11, candidate_config
+from era_mnist.utils import step_config, summary
 
 TOTAL_PARAMS = {1: 6_379_786, 2: 194_884, 3: 10_790, 4: 10_970, 5: 10_970, 6: 6_070,
                 7: 7_884, 8: 7_884, 9: 7_884, 10: 7_884}
@@ -26,8 +28,8 @@ def test_parameter_counts_match_the_reference(step):
     assert total == sum(p.numel() for p in model.parameters())
     if step in TOTAL_PARAMS:
         assert total == TOTAL_PARAMS[step]
-    else:  # step 11, beyond the series: under 5,000
-        assert total < 5_000
+    else:  # step 11, beyond the series: the smallest that held in its search, under step 10's
+        assert total < TOTAL_PARAMS[10]
 
 
 @pytest.mark.parametrize("step", sorted(STEPS))
@@ -66,3 +68,9 @@ def test_summary_leaves_the_model_and_rng_as_they_were():
     assert torch.equal(after_rng, torch.rand(1))
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k]), k
+
+
+def test_step11_is_the_search_candidate_it_names():
+    candidate = candidate_config(STEP11, smoke=False)
+    assert replace(candidate, net=None) == step_config(11)
+    assert str(build(11, **candidate.net)) == str(build(11))

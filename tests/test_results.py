@@ -6,6 +6,7 @@ import pytest
 
 from era_mnist.model import STEPS, build
 from era_mnist.reproduce import END, README, START, full_records, notebook_path, results_markdown
+from era_mnist.search import STEP11, candidate_config, parameters, search_records
 from era_mnist.utils import REFERENCE, epochs_at_target, format_result, seed_table
 
 RECORDS = full_records()
@@ -34,9 +35,10 @@ def test_notebook_outputs_come_from_its_full_record(step):
     record = RECORDS[step][1]
     assert format_result(record) in out
     assert "[smoke]" not in out and "smoke run" not in out
-    if step >= 10:
+    if step >= 10:  # step 10's seeds are its own records; step 11's, the search's of its candidate
         assert format_result(record, "ema_test_acc") in out
-        seeds = [RECORDS[step][s] for s in sorted(RECORDS[step])]
+        seeds = ([RECORDS[10][s] for s in sorted(RECORDS[10])] if step == 10
+                 else sorted(search_records(smoke=False)[STEP11], key=lambda r: r.seed))
         assert seed_table(seeds, "test_acc") in out and seed_table(seeds, "ema_test_acc") in out
 
 
@@ -69,3 +71,13 @@ def test_readme_quotes_every_benchmark_table():
     assert tables, "no table in Data/benchmarks/: run benchmarks/epoch_speed.py"
     for table in tables:
         assert table.read_text() in README.read_text(), f"the README does not quote {table.name}"
+
+
+def test_every_search_record_is_a_full_run_of_its_candidate():
+    files = sorted((README.parent / "Data" / "search").glob("*.json"))
+    found = search_records(smoke=False)
+    assert files and sum(len(records) for records in found.values()) == len(files)
+    for name, records in found.items():
+        for record in records:
+            assert record.mode == "full" and record.params == parameters(candidate_config(name, smoke=False))
+            assert [row["epoch"] for row in record.history] == list(range(1, 16))

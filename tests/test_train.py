@@ -94,3 +94,10 @@ def test_lr_range_test_raises_the_rate_and_the_loss_falls(smoke_data):
     assert lrs[0] == pytest.approx(1e-3) and lrs[-1] == pytest.approx(0.1)
     assert all(b > a for a, b in zip(lrs, lrs[1:]))
     assert min(losses) < losses[0] - 0.5
+
+
+def test_the_test_pass_does_not_depend_on_its_batch_size(smoke_data):
+    """The CPU's faster evaluation batch (256 instead of 2000) must not change a result."""
+    model, _, _ = short_fit(smoke_data, epochs=1)
+    small, large = (evaluate(model, smoke_data.test_x, smoke_data.test_y, b) for b in (256, 2000))
+    assert small[1] == large[1] and small[0] == pytest.approx(large[0], rel=1e-5)

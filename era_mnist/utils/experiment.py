@@ -50,8 +50,8 @@ _STEP_CONFIGS = {
     9: StepConfig(9, batch_size=64, rotation=7.0),      # random rotation within +-7 degrees
     10: StepConfig(10, batch_size=128, rotation=7.0, nesterov=True, scheduler="onecycle",
                    max_lr=0.05, ema_decay=0.999),       # OneCycleLR, weights averaged
-    11: StepConfig(11, batch_size=128, rotation=7.0, nesterov=True, scheduler="onecycle",
-                   max_lr=0.05, ema_decay=0.999),       # step 10's training, a smaller network
+    11: StepConfig(11, batch_size=64, rotation=7.0, nesterov=True, scheduler="onecycle",
+                   max_lr=0.05, ema_decay=0.999),       # step 10's training at batch 64, SlimNet
 }
 
 

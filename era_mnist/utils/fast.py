@@ -1,4 +1,4 @@
-"""The fast training path: no host synchronisation per batch, and on a GPU one CUDA graph per step.
+"""The fast training path: no host synchronisation per batch; on a GPU, forward and backward as one CUDA graph.
 
 On a GPU a step of these small networks is bound by launching some 150 kernels, not by
 arithmetic. ``CapturedStep`` records the forward pass, the loss and the backward pass of a
