@@ -94,8 +94,8 @@ def _seed_rows(step, seeds):
 def _search_rows(found):
     """Step 11's search (Data/search/) as markdown: one row per candidate."""
     lines = [f"Step 11's search (`benchmarks/smallest_search.py`, records in `Data/search/`; each candidate is "
-             f"step 11's training with the changes named; worst and mean of the seeds' last-5 minima, "
-             f"averaged weights):", "",
+             f"step 10's training, batch 128, of step 11's `SlimNet` with the changes named; worst and mean "
+             f"of the seeds' last-5 minima, averaged weights):", "",
              f"| candidate | changes | params | seeds | worst seed % | mean % | holds {TARGET} % |",
              "|---|---|---|---|---|---|---|"]
     lines += [f"| {name} | {describe(name)} | {n:,} | {seeds} | {worst:.2f} | {mean:.2f} | "

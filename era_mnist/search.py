@@ -1,7 +1,7 @@
 """Step 11's search: the smallest network that holds 99.4 % in each of the last 5 epochs, every seed.
 
-Each candidate is step 11's configuration (step 10's training) with its network's widths, and
-for some its training, changed. Every run writes one record, ``Data/search/<candidate>_seed<S>.json``
+Each candidate is step 10's training (batch 128) of step 11's network with its widths, and for
+some its training, changed. Every run writes one record, ``Data/search/<candidate>_seed<S>.json``
 (the temporary folder in smoke mode); ``benchmarks/smallest_search.py`` trains and charts them.
 """
 import json
@@ -12,7 +12,7 @@ from .model import build
 from .utils.experiment import SMOKE_EPOCHS, StepConfig, run_step, step_config
 from .utils.records import TARGET, is_smoke, load_record, output_dir, refuse_overwrite, shown, write_atomically
 
-CANDIDATES = {  # name -> changes to step_config(11)
+CANDIDATES = {  # name -> changes to step 10's training (batch 128), with step 11's network
     # widths: c1 channels before the pool, c2 after
     "slim-8-10": dict(net=dict(c1=8, c2=10)),
     "slim-8-12": dict(net=dict(c1=8, c2=12)),
@@ -46,10 +46,11 @@ PARETO_FIGURE = "step11_pareto.png"
 
 
 def candidate_config(name, smoke=None):
-    """step_config(11) changed as the candidate says (shortened as run_step does in smoke mode)."""
+    """Step 10's configuration for step 11's network, changed as the candidate says (shortened as
+    run_step does in smoke mode)."""
     if name not in CANDIDATES:
         raise ValueError(f"unknown candidate {name!r}: choose from {', '.join(CANDIDATES)}")
-    config = step_config(11, **CANDIDATES[name])
+    config = replace(step_config(10), step=11, **CANDIDATES[name])
     smoke = is_smoke() if smoke is None else smoke
     return replace(config, epochs=min(config.epochs, SMOKE_EPOCHS)) if smoke else config
 
@@ -95,7 +96,7 @@ def worst_seed(records):
 
 
 def describe(name):
-    """The candidate's changes to step 11's configuration, as text: 'c1=8, c2=12, batch_size=64'."""
+    """The candidate's changes, as text: 'c1=8, c2=12, batch_size=64'."""
     changes = dict(CANDIDATES[name])
     return ", ".join(f"{k}={v}" for k, v in {**changes.pop("net", {}), **changes}.items())
 
