@@ -18,8 +18,8 @@ CANDIDATES = {  # name -> changes to step 10's training (batch 128), with step 1
     "slim-8-12": dict(net=dict(c1=8, c2=12)),
     "sep-12-20": dict(net=dict(c1=12, c2=20, separable=True)),  # depthwise-separable after the pool
     "slim-8-12-shift": dict(net=dict(c1=8, c2=12), max_shift=0.1),  # random shifts besides rotation
-    "slim-8-12-peak0.1": dict(net=dict(c1=8, c2=12), max_lr=0.1),  # a higher OneCycle peak (not yet run)
-    "slim-8-12-warm0.2": dict(net=dict(c1=8, c2=12), pct_start=0.2),  # a shorter warm-up (not yet run)
+    "slim-8-12-peak0.1": dict(net=dict(c1=8, c2=12), max_lr=0.1),  # a higher OneCycle peak
+    "slim-8-12-warm0.2": dict(net=dict(c1=8, c2=12), pct_start=0.2),  # a shorter warm-up
     # batch 64: twice the updates in the same epochs
     "slim-8-10-b64": dict(net=dict(c1=8, c2=10), batch_size=64),
     "slim-8-12-b64": dict(net=dict(c1=8, c2=12), batch_size=64),
