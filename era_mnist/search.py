@@ -101,8 +101,9 @@ def search_rows(found):
 
 def pareto_table(found):
     """The search as text, one line per candidate."""
-    lines = [f"{'candidate':<16}{'params':>7}{'seeds':>6}{'worst':>7}{'mean':>7}  holds {TARGET}  changes"]
-    lines += [f"{name:<16}{n:>7,}{seeds:>6}{worst:>7.2f}{mean:>7.2f}  {'yes' if worst >= TARGET else 'no ':<9}"
+    width = max(map(len, found)) + 1
+    lines = [f"{'candidate':<{width}}{'params':>7}{'seeds':>6}{'worst':>7}{'mean':>7}  holds {TARGET}  changes"]
+    lines += [f"{name:<{width}}{n:>7,}{seeds:>6}{worst:>7.2f}{mean:>7.2f}  {'yes' if worst >= TARGET else 'no ':<9}"
               f"{describe(name)}" for name, n, seeds, worst, mean in search_rows(found)]
     return "\n".join(lines)
 
