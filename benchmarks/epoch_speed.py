@@ -28,6 +28,7 @@ import torch.nn.functional as F  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 from torchvision import datasets, transforms  # noqa: E402
 
+from era_mnist.search import parameters  # noqa: E402
 from era_mnist.utils import (device_name, fit, load_mnist, make_optimizer, make_scheduler,  # noqa: E402
                              pick_device, prepare_raw, seed_everything, step_config)
 from era_mnist.utils.experiment import model_and_loader  # noqa: E402
@@ -94,6 +95,7 @@ def profile_step(config, data, steps=20):
     device = data.train_x.device
     model, loader = model_and_loader(config, data, 1)
     optimizer = make_optimizer(config, model)
+
     def forever():
         while True:
             yield from loader
@@ -172,8 +174,7 @@ def main(argv=None):
         usual = timed(lambda: usual_run(config, data, loaders, epochs, batches), device, repeats) * scale
         ours = [timed(lambda: our_run(config, data, epochs, batches, g), device, repeats) * scale
                 for g in graph_variants]
-        params = sum(q.numel() for q in model_and_loader(config, data, 1)[0].parameters())
-        rows.append((step, params, batches or "all", usual, ours))
+        rows.append((step, parameters(config), batches or "all", usual, ours))
 
     mode = ("quick: a fixed number of batches per pass, scaled to a whole run" if args.quick
             else "whole runs")
@@ -201,6 +202,7 @@ def main(argv=None):
             print(f"The previous table was moved to {shown(kept)}")
         write_atomically(path, text)
         print(f"Table written to {shown(path)}")
+
 
 if __name__ == "__main__":
     main()

@@ -35,15 +35,14 @@ def format_result(record, key="test_acc"):
     at_target = epochs_at_target(record.history, key)
     ref = REFERENCE.get(record.step)  # step 11 goes beyond the series: no reference to quote
 
-    def beside(field, fmt):
-        return f"   reference {format(ref[field], fmt)}" if ref else ""
+    def beside(field, fmt, unit=""):
+        return f"   reference {format(ref[field], fmt)}{unit}" if ref else ""
     which = "" if key == "test_acc" else " (averaged weights)"
     return "\n".join([
         f"Result{which}: {record.label()}",
         f"  parameters           {record.params:>9,}{beside('params', '>9,')}",
-        f"  best train accuracy  {best_train:>8.2f}%{beside('best_train', '>8.2f')}{'%' if ref else ''}",
-        f"  best test accuracy   {best_test:>8.2f}%{beside('best_test', '>8.2f')}{'%' if ref else ''}"
-        f"   (epoch {best_epoch})",
+        f"  best train accuracy  {best_train:>8.2f}%{beside('best_train', '>8.2f', '%')}",
+        f"  best test accuracy   {best_test:>8.2f}%{beside('best_test', '>8.2f', '%')}   (epoch {best_epoch})",
         f"  epochs >= {TARGET}%     {', '.join(map(str, at_target)) or 'none'}",
         f"  wall time            {record.wall_seconds:>8.1f} s on {record.device}",
     ])
