@@ -12,10 +12,9 @@ with step 10's full runs beside them.
 import argparse
 import sys
 
-from era_mnist.reproduce import full_records
-from era_mnist.search import (CANDIDATES, PARETO_FIGURE, candidate_config, parameters, pareto_points, pareto_table,
-                              search_label, search_records, train_candidates)
-from era_mnist.utils import is_smoke, load_mnist, output_dir, pick_device, plot_pareto
+from era_mnist.search import (CANDIDATES, candidate_config, parameters, pareto_table, plot_search, search_records,
+                              train_candidates)
+from era_mnist.utils import load_mnist, output_dir, pick_device
 from era_mnist.utils.records import shown
 
 
@@ -39,11 +38,7 @@ def main(argv=None):
         if not found:
             sys.exit(f"no search records in {shown(output_dir('search'))}: train candidates first")
         print(pareto_table(found))
-        step10 = None if is_smoke() else full_records().get(10)
-        points = pareto_points(found, ("step 10", list(step10.values())) if step10 else None)
-        path = output_dir("figures") / PARETO_FIGURE
-        plot_pareto(points, title=search_label(found), save=path)
-        print(f"Chart written to {shown(path)}")
+        print(f"Chart written to {shown(plot_search(found))}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ from nbconvert.preprocessors import ExecutePreprocessor
 from .model import STEPS
 from .search import PARETO_FIGURE, describe, search_records, search_rows
 from .utils.plots import plot_series
-from .utils.records import REPO_ROOT, TARGET, epochs_at_target, is_smoke, load_record, output_dir, write_atomically
+from .utils.records import (REPO_ROOT, TARGET, epochs_at_target, full_records, is_smoke, output_dir,
+                            write_atomically)
 from .utils.report import REFERENCE, seed_stats
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -41,16 +42,6 @@ def without_widgets(nb):
             cell.outputs = [out for out in cell.outputs
                             if "application/vnd.jupyter.widget-view+json" not in out.get("data", {})]
     return nb
-
-
-def full_records():
-    """{step: {seed: RunRecord}} of the full runs under Data/runs/ (earlier ones in previous/ aside)."""
-    records = {}
-    for path in sorted(output_dir("runs", smoke=False).glob("step*_seed*.json")):
-        record = load_record(path)
-        if record.mode == "full":
-            records.setdefault(record.step, {})[record.seed] = record
-    return records
 
 
 def _rows(step, record):
@@ -93,9 +84,9 @@ def _seed_rows(step, seeds):
 
 def _search_rows(found):
     """Step 11's search (Data/search/) as markdown: one row per candidate."""
-    lines = [f"Step 11's search (`benchmarks/smallest_search.py`, records in `Data/search/`; each candidate is "
-             f"step 10's training, batch 128, of step 11's `SlimNet` with the changes named; worst and mean "
-             f"of the seeds' last-5 minima, averaged weights):", "",
+    lines = ["Step 11's search (`benchmarks/smallest_search.py`, records in `Data/search/`; each candidate is "
+             "step 10's training, batch 128, of step 11's `SlimNet` with the changes named; worst and mean "
+             "of the seeds' last-5 minima, averaged weights):", "",
              f"| candidate | changes | params | seeds | worst seed % | mean % | holds {TARGET} % |",
              "|---|---|---|---|---|---|---|"]
     lines += [f"| {name} | {describe(name)} | {n:,} | {seeds} | {worst:.2f} | {mean:.2f} | "

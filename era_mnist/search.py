@@ -10,7 +10,9 @@ from dataclasses import asdict, replace
 
 from .model import build
 from .utils.experiment import SMOKE_EPOCHS, StepConfig, run_step, step_config
-from .utils.records import TARGET, is_smoke, load_record, output_dir, refuse_overwrite, shown, write_atomically
+from .utils.plots import plot_pareto
+from .utils.records import (TARGET, full_records, is_smoke, load_record, output_dir, refuse_overwrite, shown,
+                             write_atomically)
 
 CANDIDATES = {  # name -> changes to step 10's training (batch 128), with step 11's network
     # c1 channels before the max-pool, c2 after it
@@ -121,3 +123,14 @@ def search_label(found):
     devices = ", ".join(sorted({r.device for r in records}))
     return (f"Step 11 search, averaged weights (seeds in brackets): {records[0].mode} runs on {devices}, "
             f"torch {records[0].torch_version}, {records[0].config['epochs']} epochs each")
+
+
+def plot_search(found):
+    """Chart the search's records, beside step 10's full runs when they are full runs too, and save
+    it as step11_pareto.png in the figures folder (the smoke one in smoke mode); returns its path."""
+    full = all(r.mode == "full" for rs in found.values() for r in rs)
+    step10 = full_records().get(10) if full else None
+    points = pareto_points(found, ("step 10", list(step10.values())) if step10 else None)
+    path = output_dir("figures") / PARETO_FIGURE
+    plot_pareto(points, title=search_label(found), save=path)
+    return path

@@ -5,9 +5,9 @@ import nbformat
 import pytest
 
 from era_mnist.model import STEPS, build
-from era_mnist.reproduce import END, README, START, full_records, notebook_path, results_markdown
+from era_mnist.reproduce import END, README, START, notebook_path, results_markdown
 from era_mnist.search import STEP11, candidate_config, parameters, search_records
-from era_mnist.utils import REFERENCE, epochs_at_target, format_result, seed_table
+from era_mnist.utils import REFERENCE, epochs_at_target, format_result, full_records, seed_table
 
 RECORDS = full_records()
 

@@ -150,3 +150,13 @@ def refuse_overwrite(path):
     if Path(path).exists():
         raise FileExistsError(f"{path} already exists: a finished run is never replaced silently; "
                               "pass overwrite=True (CLI: --overwrite) to replace it")
+
+
+def full_records():
+    """{step: {seed: RunRecord}} of the full runs under Data/runs/ (earlier ones in previous/ aside)."""
+    records = {}
+    for path in sorted(output_dir("runs", smoke=False).glob("step*_seed*.json")):
+        record = load_record(path)
+        if record.mode == "full":
+            records.setdefault(record.step, {})[record.seed] = record
+    return records
