@@ -71,15 +71,15 @@ def train_candidates(names, seeds, device=None, data=None):
 
 
 def search_records(smoke=None):
-    """{candidate: [RunRecord per seed]} of the current mode (or the one ``smoke`` names), where
-    the record still matches the candidate's configuration."""
+    """{candidate: [RunRecord per seed, in seed order]} of the current mode (or the one ``smoke``
+    names), where the record still matches the candidate's configuration."""
     found = {}
     for path in sorted(output_dir("search", smoke).glob("*_seed*.json")):
         name = re.fullmatch(r"(.+)_seed\d+", path.stem).group(1)
         record = load_record(path)
         if name in CANDIDATES and StepConfig(**record.config) == candidate_config(name, record.mode == "smoke"):
             found.setdefault(name, []).append(record)
-    return found
+    return {name: sorted(records, key=lambda r: r.seed) for name, records in found.items()}
 
 
 def worst_seed(records):
