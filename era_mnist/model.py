@@ -129,10 +129,10 @@ class GapNet(nn.Module):
         return F.log_softmax(self.gap(x).flatten(1), dim=1)
 
 
-def conv_relu_bn(c_in, c_out, k=3, relu=True, dropout=0.0):
+def conv_relu_bn(c_in, c_out, k=3, relu=True, dropout=0.0, padding=0):
     """Conv (no bias) -> ReLU -> BatchNorm, the reference's order from step 7 on; ReLU and
     Dropout only where asked."""
-    layers = [nn.Conv2d(c_in, c_out, k, bias=False)]
+    layers = [nn.Conv2d(c_in, c_out, k, padding=padding, bias=False)]
     layers += [nn.ReLU()] if relu else []
     layers.append(nn.BatchNorm2d(c_out))
     layers += [nn.Dropout(dropout)] if dropout else []
@@ -179,11 +179,12 @@ def separable_relu_bn(c_in, c_out, relu=True):
 class SlimNet(nn.Module):
     """Step 11: three 3x3 convs of ``c1`` channels before the pool, three of ``c2`` after, GAP and
     a 1x1 head, no transition 1x1 (6,052 parameters with the defaults, the widths step 11's
-    search ended with); with ``separable`` the three convs after the pool are depthwise-separable.
+    search ended with); with ``separable`` the three convs after the pool are depthwise-separable;
+    with ``relu_last`` the last conv has a ReLU too, so the head is not folded into it.
     The sizes below are for the default widths.
     """
 
-    def __init__(self, c1=8, c2=14, separable=False):
+    def __init__(self, c1=8, c2=14, separable=False, relu_last=False):
         super().__init__()
         late = separable_relu_bn if separable else conv_relu_bn
         self.conv1 = conv_relu_bn(1, c1)                 # 8x26x26, RF 3
@@ -192,7 +193,7 @@ class SlimNet(nn.Module):
         self.pool = nn.MaxPool2d(2)                      # 8x11x11, RF 8
         self.conv4 = late(c1, c2)                        # 14x9x9, RF 12
         self.conv5 = late(c2, c2)                        # 14x7x7, RF 16
-        self.conv6 = late(c2, c2, relu=False)            # 14x5x5, RF 20
+        self.conv6 = late(c2, c2, relu=relu_last)        # 14x5x5, RF 20
         self.gap = nn.AdaptiveAvgPool2d(1)               # 14x1x1, RF 28
         self.head = conv_relu_bn(c2, 10, 1, relu=False)  # 10x1x1, RF 28
 
@@ -201,6 +202,39 @@ class SlimNet(nn.Module):
         x = self.gap(self.conv6(self.conv5(self.conv4(x))))
         return F.log_softmax(self.head(x).flatten(1), dim=1)
 
+
+class PoolNet(nn.Module):
+    """Three blocks of three padded 3x3 convs (``c1``, ``c2``, ``c3`` channels) at 28x28, 14x14
+    and 7x7 with a max-pool between them, GAP and a 1x1 head: the shape of the smallest published
+    nets. Every conv has its ReLU, so the head is not folded into the layer before it. The sizes
+    below are for the default widths (4,526 parameters).
+    """
+
+    def __init__(self, c1=4, c2=8, c3=10):
+        super().__init__()
+        self.conv1 = conv_relu_bn(1, c1, padding=1)      # 4x28x28, RF 3
+        self.conv2 = conv_relu_bn(c1, c1, padding=1)     # 4x28x28, RF 5
+        self.conv3 = conv_relu_bn(c1, c1, padding=1)     # 4x28x28, RF 7
+        self.pool1 = nn.MaxPool2d(2)                     # 4x14x14, RF 8
+        self.conv4 = conv_relu_bn(c1, c2, padding=1)     # 8x14x14, RF 12
+        self.conv5 = conv_relu_bn(c2, c2, padding=1)     # 8x14x14, RF 16
+        self.conv6 = conv_relu_bn(c2, c2, padding=1)     # 8x14x14, RF 20
+        self.pool2 = nn.MaxPool2d(2)                     # 8x7x7, RF 22
+        self.conv7 = conv_relu_bn(c2, c3, padding=1)     # 10x7x7, RF 30
+        self.conv8 = conv_relu_bn(c3, c3, padding=1)     # 10x7x7, RF 38
+        self.conv9 = conv_relu_bn(c3, c3, padding=1)     # 10x7x7, RF 46
+        self.gap = nn.AdaptiveAvgPool2d(1)               # 10x1x1, RF 70
+        self.head = nn.Conv2d(c3, 10, 1)                 # 10x1x1, RF 70
+
+    def forward(self, x):
+        x = self.pool1(self.conv3(self.conv2(self.conv1(x))))
+        x = self.pool2(self.conv6(self.conv5(self.conv4(x))))
+        x = self.gap(self.conv9(self.conv8(self.conv7(x))))
+        return F.log_softmax(self.head(x).flatten(1), dim=1)
+
+
+# networks a configuration can name besides its step's own (``StepConfig.arch``): the search's
+ARCHS = {"CapacityNet": CapacityNet, "SlimNet": SlimNet, "PoolNet": PoolNet}
 
 # step -> (short name, function that builds its network)
 STEPS = {

@@ -5,12 +5,14 @@ import torch
 import torch.nn.functional as F
 
 
-def rotate(x, degrees, shift=None, fill=0.0):
-    """Rotate image i of ``x`` (N, C, H, W) by ``degrees[i]`` about the centre, then shift it by
-    ``shift[i]`` (fractions of the image size, x and y). Pixels that come in from outside take
-    the value ``fill``."""
+def rotate(x, degrees, shift=None, fill=0.0, scale=None):
+    """Rotate image i of ``x`` (N, C, H, W) by ``degrees[i]`` about the centre, zoom it by
+    ``scale[i]`` (1: unchanged), then shift it by ``shift[i]`` (fractions of the image size, x
+    and y). Pixels that come in from outside take the value ``fill``."""
     angle = degrees * (math.pi / 180)
     cos, sin = angle.cos(), angle.sin()
+    if scale is not None:  # the grid samples the input: a zoom by s reads 1/s as far out
+        cos, sin = cos / scale, sin / scale
     shift = torch.zeros(len(x), 2, device=x.device) if shift is None else shift * 2  # grid spans [-1, 1]
     theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1),
                          torch.stack([sin, cos, shift[:, 1]], 1)], 1)
@@ -19,16 +21,18 @@ def rotate(x, degrees, shift=None, fill=0.0):
                          align_corners=False) + fill
 
 
-def augment_rotate(x, max_degrees, max_shift=0.0, fill=0.0, generator=None):
+def augment_rotate(x, max_degrees, max_shift=0.0, fill=0.0, generator=None, max_scale=0.0):
     """Rotate each image by its own random angle in +-``max_degrees`` and, with ``max_shift``,
-    shift it by up to that fraction of the image in each direction; ``fill`` is the
-    (normalised) background, so a rotated digit keeps a blank border."""
-    u = torch.rand(len(x), 3, device=x.device, generator=generator) * 2 - 1  # uniform in [-1, 1)
-    return rotate(x, u[:, 0] * max_degrees, u[:, 1:] * max_shift, fill)
+    shift it by up to that fraction of the image in each direction, with ``max_scale`` zoom it
+    by 1 +- up to that fraction; ``fill`` is the (normalised) background, so a rotated digit
+    keeps a blank border. Without a zoom the random numbers drawn are those of earlier runs."""
+    u = torch.rand(len(x), 4 if max_scale else 3, device=x.device, generator=generator) * 2 - 1  # in [-1, 1)
+    scale = 1 + u[:, 3] * max_scale if max_scale else None
+    return rotate(x, u[:, 0] * max_degrees, u[:, 1:3] * max_shift, fill, scale)
 
 
-def rotation(max_degrees, max_shift=0.0, fill=0.0):
+def rotation(max_degrees, max_shift=0.0, max_scale=0.0, fill=0.0):
     """An ``augment(batch, generator)`` function for ``DeviceLoader``; None when it would do nothing."""
-    if not max_degrees and not max_shift:
+    if not max_degrees and not max_shift and not max_scale:
         return None
-    return lambda x, generator: augment_rotate(x, max_degrees, max_shift, fill, generator)
+    return lambda x, generator: augment_rotate(x, max_degrees, max_shift, fill, generator, max_scale)

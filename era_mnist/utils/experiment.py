@@ -4,7 +4,7 @@ from dataclasses import asdict, dataclass, replace
 
 import torch
 
-from ..model import STEPS, build, step_number
+from ..model import ARCHS, STEPS, step_number
 from .augment import rotation
 from .data import DeviceLoader, load_mnist
 from .records import (RunRecord, archive_existing, epochs_at_target, git_commit, is_smoke, load_record,
@@ -25,11 +25,17 @@ class StepConfig:
     nesterov: bool = False
     rotation: float = 0.0      # degrees, +- (training set only)
     max_shift: float = 0.0     # random shift, +- this fraction of the image (training set only)
+    max_scale: float = 0.0     # random zoom, 1 +- this fraction (training set only)
     scheduler: str | None = None  # None or "onecycle"
     max_lr: float = 0.0        # OneCycleLR peak
     pct_start: float = 0.3     # OneCycleLR warm-up fraction
+    final_div_factor: float = 1e4  # OneCycleLR: the last rate is the first divided by this
+    weight_decay: float = 0.0  # SGD's L2 penalty
+    label_smoothing: float = 0.0  # the share of the target spread over all classes
     ema_decay: float | None = None  # evaluate an exponential moving average of the weights too
-    net: dict | None = None    # keyword arguments of the step's network (its widths)
+    ema_warmup: bool = False   # the average's decay grows as (1 + t) / (10 + t) up to ema_decay
+    arch: str | None = None    # a network class of era_mnist.model; None: the step's own network
+    net: dict | None = None    # keyword arguments of the network (its widths)
 
     def __post_init__(self):
         step_number(self.step)
@@ -41,6 +47,8 @@ class StepConfig:
             raise ValueError("learning rates must be positive")
         if self.scheduler not in (None, "onecycle"):
             raise ValueError(f"scheduler must be None or 'onecycle', not {self.scheduler!r}")
+        if self.arch is not None and self.arch not in ARCHS:
+            raise ValueError(f"arch must be None or one of {', '.join(ARCHS)}, not {self.arch!r}")
 
 
 _STEP_CONFIGS = {
@@ -60,18 +68,25 @@ def step_config(step, **changes):
     return replace(_STEP_CONFIGS[step_number(step)], **changes)
 
 
+def network(config):
+    """A fresh network as ``config`` names it: its ``arch`` class, else its step's, with its ``net`` widths."""
+    make = ARCHS[config.arch] if config.arch else STEPS[config.step][1]
+    return make(**(config.net or {}))
+
+
 def model_and_loader(config, data, seed):
     """The config's network on the data's device and its shuffled, augmented training batches."""
-    model = build(config.step, **(config.net or {})).to(data.train_x.device)
+    model = network(config).to(data.train_x.device)
     loader = DeviceLoader(data.train_x, data.train_y, config.batch_size, shuffle=True, seed=seed,
-                          augment=rotation(config.rotation, config.max_shift, fill=data.background))
+                          augment=rotation(config.rotation, config.max_shift, config.max_scale,
+                                           fill=data.background))
     return model, loader
 
 
 def make_optimizer(config, model):
-    """SGD with the config's learning rate and momentum."""
+    """SGD with the config's learning rate, momentum and weight decay."""
     return torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
-                           nesterov=config.nesterov)
+                           nesterov=config.nesterov, weight_decay=config.weight_decay)
 
 
 def make_scheduler(config, optimizer, steps_per_epoch):
@@ -79,11 +94,12 @@ def make_scheduler(config, optimizer, steps_per_epoch):
     if config.scheduler == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.max_lr, epochs=config.epochs,
                                                    steps_per_epoch=steps_per_epoch,
-                                                   pct_start=config.pct_start)
+                                                   pct_start=config.pct_start,
+                                                   final_div_factor=config.final_div_factor)
     return None
 
 
-def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False, cuda_graph=True):
+def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False, cuda_graph=True, on_epoch=None):
     """Seed, build the step's network, train it as ``config`` says and write the run record.
 
     An earlier record of the same step and seed is moved to ``previous/`` beside it (replaced
@@ -91,6 +107,7 @@ def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False,
     ``cuda_graph`` is False (the record's ``train_path`` says which ran). Smoke mode
     ($ERA_MNIST_SMOKE) trains at most 2 epochs on the small subset and writes its record to a
     temporary folder, replacing the previous smoke one.
+    ``on_epoch(row)`` is called after every epoch (a search prunes there).
     Returns ``(model, record, ema_model)``; ``ema_model`` is None unless the config averages.
     """
     smoke = is_smoke()
@@ -107,7 +124,8 @@ def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False,
     start = time.perf_counter()
     history, ema, train_path = fit(model, loader, data.test_x, data.test_y, config.epochs, optimizer,
                                    scheduler, ema_decay=config.ema_decay, tag=f"[{mode}] " if smoke else "",
-                                   cuda_graph=cuda_graph)
+                                   cuda_graph=cuda_graph, label_smoothing=config.label_smoothing,
+                                   ema_warmup=config.ema_warmup, on_epoch=on_epoch)
     record = RunRecord(step=config.step, name=STEPS[config.step][0], seed=seed,
                        params=sum(p.numel() for p in model.parameters()), config=asdict(config),
                        history=history, device=device_name(device), torch_version=torch.__version__,

@@ -22,12 +22,14 @@ class EMA(AveragedModel):
 
     ``update_parameters`` gives the same tensors as ``AveragedModel(model,
     multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)`` but counts its updates on the
-    host, so it never waits for the device.
+    host, so it never waits for the device. With ``warmup`` the decay of update t is
+    min(decay, (1 + t) / (10 + t)): early averages forget the random start within a few hundred
+    steps instead of thousands.
     """
 
-    def __init__(self, model, decay):
+    def __init__(self, model, decay, warmup=False):
         super().__init__(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
-        self.updates = 0
+        self.decay, self.warmup, self.updates = decay, warmup, 0
 
     def update_parameters(self, model):
         if self.updates == 0:  # the first update copies the weights
@@ -40,8 +42,10 @@ class EMA(AveragedModel):
                 group = groups.setdefault(mine.dtype, ([], []))
                 group[0].append(mine.detach())
                 group[1].append(theirs.detach())
+            average = (get_ema_multi_avg_fn(min(self.decay, (1 + self.updates) / (10 + self.updates)))
+                       if self.warmup else self.multi_avg_fn)
             for mine, theirs in groups.values():
-                self.multi_avg_fn(mine, theirs, self.n_averaged)
+                average(mine, theirs, self.n_averaged)
             self.n_averaged += 1
         self.updates += 1
 
@@ -56,7 +60,7 @@ class CapturedStep:
     batch of another shape (the last, smaller one) is left to the eager loop (``fits``).
     """
 
-    def __init__(self, model, x, y):
+    def __init__(self, model, x, y, loss_fn=F.nll_loss):
         model.train()
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.x, self.y = x.clone(), y.clone()
@@ -66,7 +70,7 @@ class CapturedStep:
         side.wait_stream(torch.cuda.current_stream(x.device))
         with torch.cuda.stream(side):
             for _ in range(WARMUP_STEPS):
-                F.nll_loss(model(self.x), self.y).backward()
+                loss_fn(model(self.x), self.y).backward()
         torch.cuda.current_stream(x.device).wait_stream(side)
         model.load_state_dict(saved)
         torch.cuda.set_rng_state(rng, x.device)
@@ -75,7 +79,7 @@ class CapturedStep:
         self.graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(self.graph):
             self.out = model(self.x)
-            self.loss = F.nll_loss(self.out, self.y)
+            self.loss = loss_fn(self.out, self.y)
             self.loss.backward()
         self.grads = [p.grad for p in self.params]
 

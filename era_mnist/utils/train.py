@@ -1,6 +1,7 @@
 """Training: device choice, seeding, the train/test loop with any torch scheduler, and EMA."""
 import random
 import time
+from functools import partial
 
 import numpy as np
 import torch
@@ -62,7 +63,13 @@ def evaluate(model, x, y, batch_size=None):
     return loss.item() / len(x), 100.0 * correct.item() / len(x)
 
 
-def train_epoch(model, loader, optimizer, scheduler=None, ema=None, bar=None, captured=None):
+def training_loss(label_smoothing=0.0):
+    """The loss on the networks' log-probabilities: NLL, or with ``label_smoothing`` the smoothed
+    cross-entropy (its log-softmax leaves log-probabilities as they are)."""
+    return partial(F.cross_entropy, label_smoothing=label_smoothing) if label_smoothing else F.nll_loss
+
+
+def train_epoch(model, loader, optimizer, scheduler=None, ema=None, bar=None, captured=None, loss_fn=F.nll_loss):
     """One pass over ``loader``; returns (mean loss, accuracy in %) on the training batches.
 
     ``scheduler`` is stepped after every batch (pass only per-batch schedulers here);
@@ -79,7 +86,7 @@ def train_epoch(model, loader, optimizer, scheduler=None, ema=None, bar=None, ca
         else:
             optimizer.zero_grad(set_to_none=True)
             out = model(xb)
-            loss = F.nll_loss(out, yb)
+            loss = loss_fn(out, yb)
             loss.backward()
         optimizer.step()
         if scheduler is not None:
@@ -96,13 +103,13 @@ def train_epoch(model, loader, optimizer, scheduler=None, ema=None, bar=None, ca
     return loss_sum.item() / seen, 100.0 * correct.item() / seen
 
 
-def capture(model, loader):
+def capture(model, loader, loss_fn=F.nll_loss):
     """A ``CapturedStep`` for the loader's full batches on a GPU; None on the CPU, or (with one
     message) when the capture fails, so that training goes on eagerly."""
     if loader.x.device.type != "cuda":
         return None
     try:
-        return CapturedStep(model, loader.x[:loader.batch_size], loader.y[:loader.batch_size])
+        return CapturedStep(model, loader.x[:loader.batch_size], loader.y[:loader.batch_size], loss_fn)
     except Exception as error:  # any failure: the eager loop learns the same, only slower
         model.zero_grad(set_to_none=True)
         print(f"CUDA graph capture failed ({type(error).__name__}: {error}); training eagerly instead")
@@ -110,19 +117,22 @@ def capture(model, loader):
 
 
 def fit(model, train_loader, test_x, test_y, epochs, optimizer, scheduler=None, ema_decay=None,
-        tag="", cuda_graph=True):
+        tag="", cuda_graph=True, label_smoothing=0.0, ema_warmup=False, on_epoch=None):
     """Train for ``epochs`` and return ``(history, ema_model, path)``.
 
     ``scheduler`` may be any ``torch.optim.lr_scheduler``: OneCycleLR and CyclicLR step per
     batch, ReduceLROnPlateau steps on the test loss, the others step once per epoch. With
     ``ema_decay`` an exponential moving average of the weights (buffers too) is kept and also
-    evaluated each epoch (``ema_test_loss``, ``ema_test_acc``); ``ema_model`` is None without it.
+    evaluated each epoch (``ema_test_loss``, ``ema_test_acc``); ``ema_model`` is None without it;
+    ``ema_warmup`` lets its decay grow from 0.1 (``EMA``). ``label_smoothing`` smooths the
+    training loss (the test loss stays the plain NLL). ``on_epoch(row)`` is called after each epoch.
     On a GPU the forward and backward pass run as a CUDA graph unless ``cuda_graph`` is False;
     ``path`` says which ran: "cuda-graph" or "eager".
     History: one dict per epoch with epoch, train_loss, train_acc, test_loss, test_acc, lr, seconds.
     """
-    ema = EMA(model, ema_decay) if ema_decay else None
-    captured = capture(model, train_loader) if cuda_graph else None
+    ema = EMA(model, ema_decay, ema_warmup) if ema_decay else None
+    loss_fn = training_loss(label_smoothing)
+    captured = capture(model, train_loader, loss_fn) if cuda_graph else None
     per_batch = isinstance(scheduler, PER_BATCH_SCHEDULERS)
     history = []
     for epoch in range(1, epochs + 1):
@@ -130,7 +140,7 @@ def fit(model, train_loader, test_x, test_y, epochs, optimizer, scheduler=None, 
         start = time.perf_counter()
         with tqdm(total=len(train_loader), desc=f"{tag}epoch {epoch}/{epochs}", leave=False) as bar:
             train_loss, train_acc = train_epoch(model, train_loader, optimizer,
-                                                scheduler if per_batch else None, ema, bar, captured)
+                                                scheduler if per_batch else None, ema, bar, captured, loss_fn)
         test_loss, test_acc = evaluate(model, test_x, test_y)
         row = dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc,
                    test_loss=test_loss, test_acc=test_acc, lr=lr)
@@ -143,6 +153,8 @@ def fit(model, train_loader, test_x, test_y, epochs, optimizer, scheduler=None, 
         row["seconds"] = time.perf_counter() - start
         history.append(row)
         print(format_epoch(row, epochs, tag))
+        if on_epoch is not None:
+            on_epoch(row)
     return history, ema, "cuda-graph" if captured else "eager"
 
 

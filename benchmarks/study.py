@@ -1,0 +1,37 @@
+"""The search for the final models on Optuna (``era_mnist.study``): run a study, print it, or
+validate a trial's recipe on new seeds. Needs the search extra: ``pip install -e .[search]``.
+
+    python benchmarks/study.py under-8000 --trials 20 --workers 2   # resumes where it stopped
+    python benchmarks/study.py under-8000 --table
+    python benchmarks/study.py under-8000 --validate 7 --seeds $(seq 1 20)
+
+The studies are stored in Data/search/studies.db (``--storage URL`` for another database, e.g.
+PostgreSQL, shared by workers on several machines); each finished run is also a JSON record in
+Data/search/<study>/.
+"""
+import argparse
+
+from era_mnist.study import STUDIES, search, study_table, validate
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("study", choices=list(STUDIES), help="the parameter budget's study")
+    p.add_argument("--trials", type=int, help="run until the study holds this many finished trials")
+    p.add_argument("--workers", type=int, default=1, help="processes side by side (default 1)")
+    p.add_argument("--storage", help="a database URL (default: sqlite:///Data/search/studies.db)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--table", action="store_true", help="print the study's trials, best first")
+    p.add_argument("--validate", type=int, metavar="TRIAL", help="train this trial's recipe on --seeds")
+    p.add_argument("--seeds", type=int, nargs="+", default=list(range(1, 21)))
+    args = p.parse_args(argv)
+    if args.trials:
+        search(args.study, args.trials, args.workers, args.storage, args.device)
+    if args.validate is not None:
+        validate(args.study, args.validate, args.seeds, args.storage, args.device)
+    if args.table or args.trials:
+        print(study_table(args.study, args.storage))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,217 @@
+"""The search for the final models on Optuna: one study per parameter budget.
+
+A trial samples a network and its training (``suggest``), trains it on the study's seeds and
+reports the averaged weights' test accuracy after every epoch, so that the pruner stops a
+trial plainly below the others; its value is the worst seed's lowest test accuracy of the last
+5 epochs (the rule). A network over the budget is pruned before it trains. The studies live
+in one Optuna storage (default: SQLite ``Data/search/studies.db``, committed), so that a search
+resumes after an interruption and several workers, or machines given a database URL, share a
+study; every finished run also leaves a JSON record in ``Data/search/<study>/``.
+
+Choosing by test accuracy is a selection on the test set: the honest measure of a chosen
+recipe is its validation on seeds the study never saw (``validate``).
+Optuna is the search's own dependency (``pip install -e .[search]``): nothing else imports it.
+"""
+import json
+import multiprocessing
+import os
+import warnings
+from dataclasses import asdict, replace
+
+import optuna
+import torch
+from optuna.pruners import PercentilePruner
+from optuna.samplers import TPESampler
+from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+
+from .utils.experiment import StepConfig, network, run_step, step_config
+from .utils.records import TARGET, is_smoke, load_record, output_dir, refuse_overwrite, shown, write_atomically
+from .utils.train import pick_device
+
+warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)  # heartbeats, grouped TPE
+
+LAST, KEY = 5, "ema_test_acc"  # the rule: the averaged weights' lowest test accuracy of the last 5 epochs
+SEEDS = (1, 2)  # the seeds a trial trains; validation uses others too
+
+# study -> (parameter budget, the networks it may sample)
+STUDIES = {
+    "under-8000": (8000, ("CapacityNet", "SlimNet", "PoolNet")),
+    "under-5000": (5000, ("SlimNet", "PoolNet")),
+}
+
+# The first trials of each study: informed guesses, so that the sampler starts from sensible
+# recipes: step 10's schedule and averaging (with its warm-up), batch 64, mild affine
+# augmentation and label smoothing, on networks of each shape.
+_START = dict(batch_size=64, max_lr=0.05, pct_start=0.3, final_div_factor=1e4, weight_decay=1e-6,
+              label_smoothing=0.05, rotation=7.0, max_shift=0.05, max_scale=0.05, ema_decay=0.999, ema_warmup=True)
+STARTS = {
+    "under-8000": [dict(_START, arch="CapacityNet"),
+                   dict(_START, arch="SlimNet", s_c1=8, s_c2=16, s_relu_last=True),
+                   dict(_START, arch="PoolNet", p_c1=4, p_c2=10, p_c3=14, max_lr=0.1)],
+    "under-5000": [dict(_START, arch="PoolNet", p_c1=4, p_c2=8, p_c3=10, max_lr=0.1),
+                   dict(_START, arch="SlimNet", s_c1=6, s_c2=12, s_relu_last=True)],
+}
+
+
+def suggest(trial, archs):
+    """The trial's configuration: step 10's training (SGD with Nesterov momentum, OneCycleLR, 15
+    epochs, averaged weights) with a sampled network, batch size, schedule, augmentation,
+    label smoothing, weight decay and averaging."""
+    arch = trial.suggest_categorical("arch", archs)
+    if arch == "SlimNet":
+        net = dict(c1=trial.suggest_int("s_c1", 4, 12), c2=trial.suggest_int("s_c2", 8, 18),
+                   relu_last=trial.suggest_categorical("s_relu_last", [False, True]))
+    elif arch == "PoolNet":
+        net = dict(c1=trial.suggest_int("p_c1", 4, 8), c2=trial.suggest_int("p_c2", 6, 14),
+                   c3=trial.suggest_int("p_c3", 8, 18))
+    else:
+        net = None
+    return replace(step_config(10), step=11, arch=arch, net=net,
+                   batch_size=trial.suggest_categorical("batch_size", [64, 128]),
+                   max_lr=trial.suggest_float("max_lr", 0.02, 0.2, log=True),
+                   pct_start=trial.suggest_float("pct_start", 0.15, 0.4),
+                   final_div_factor=trial.suggest_float("final_div_factor", 1e2, 1e4, log=True),
+                   weight_decay=trial.suggest_float("weight_decay", 1e-6, 1e-3, log=True),
+                   label_smoothing=trial.suggest_float("label_smoothing", 0.0, 0.1),
+                   rotation=trial.suggest_float("rotation", 0.0, 12.0),
+                   max_shift=trial.suggest_float("max_shift", 0.0, 0.1),
+                   max_scale=trial.suggest_float("max_scale", 0.0, 0.1),
+                   ema_decay=trial.suggest_categorical("ema_decay", [0.99, 0.995, 0.998, 0.999]),
+                   ema_warmup=trial.suggest_categorical("ema_warmup", [False, True]))
+
+
+def parameters(config):
+    return sum(p.numel() for p in network(config).parameters())
+
+
+def smoke_config(config):
+    """The configuration as run in smoke mode: 2 epochs (as run_step trains it)."""
+    return replace(config, epochs=min(config.epochs, 2)) if is_smoke() else config
+
+
+def train_recorded(config, seed, path, data, device, on_epoch=None):
+    """Train one seed and write its record to ``path`` (never over an existing one)."""
+    record = run_step(config, seed, device, data, save=False, on_epoch=on_epoch)[1]
+    if not is_smoke():
+        refuse_overwrite(path)
+    write_atomically(path, json.dumps(asdict(record), indent=1) + "\n")
+    print(f"Record written to {shown(path)}", flush=True)
+    return record
+
+
+def objective(trial, study_name, data, device):
+    budget, archs = STUDIES[study_name]
+    config = suggest(trial, archs)
+    n = parameters(config)
+    trial.set_user_attr("params", n)
+    trial.set_user_attr("config", asdict(config))
+    if n >= budget:
+        raise optuna.TrialPruned(f"{n:,} parameters: over the budget of {budget:,}")
+    folder = output_dir("search") / study_name
+    folder.mkdir(exist_ok=True)
+    lows = []
+    for i, seed in enumerate(SEEDS):
+        def report(row, offset=i * smoke_config(config).epochs):
+            trial.report(row[KEY], offset + row["epoch"])
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"seed {seed}, epoch {row['epoch']}: {row[KEY]:.2f} % is below the others")
+        print(f"{study_name} trial {trial.number} ({n:,} parameters) seed {seed}: {trial.params}", flush=True)
+        record = train_recorded(config, seed, folder / f"trial{trial.number}_seed{seed}.json", data, device, report)
+        lows.append(record.last_min(LAST, KEY))
+        trial.set_user_attr("last5_min", lows)
+    return min(lows)
+
+
+def storage_url(url=None):
+    """``url``, else the SQLite file ``studies.db`` in the search folder (the temporary one in smoke mode)."""
+    return url or f"sqlite:///{output_dir('search') / 'studies.db'}"
+
+
+def load_study(name, url=None):
+    """The study ``name`` (created when new, with its first trials queued), in a storage that
+    retries a trial whose worker died (no heartbeat for 10 minutes) once."""
+    if name not in STUDIES:
+        raise ValueError(f"unknown study {name!r}: choose from {', '.join(STUDIES)}")
+    url = storage_url(url)
+    storage = RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None,
+                         heartbeat_interval=60, grace_period=600,
+                         heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1))
+    study = optuna.create_study(study_name=name, storage=storage, direction="maximize", load_if_exists=True,
+                                sampler=TPESampler(multivariate=True, group=True,  # unseeded: workers differ
+                                                   n_startup_trials=len(STARTS[name]) + 4),
+                                pruner=PercentilePruner(50.0, n_startup_trials=3, n_warmup_steps=8))
+    if not study.trials:
+        for params in STARTS[name]:
+            study.enqueue_trial(params, skip_if_exists=True)
+    return study
+
+
+def _work(name, url, trials, threads, device):
+    """One worker process: its own data and thread count, trials until the study has ``trials``."""
+    torch.set_num_threads(threads)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    from .utils.data import load_mnist
+    device = pick_device(device)
+    data = load_mnist(device)
+    study = load_study(name, url)
+    done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    study.optimize(lambda t: objective(t, name, data, device),
+                   callbacks=[optuna.study.MaxTrialsCallback(trials, states=done)])
+
+
+def search(name, trials, workers=1, url=None, device="auto"):
+    """Run study ``name`` until it holds ``trials`` finished (complete or pruned) trials, with
+    ``workers`` processes side by side, each on its share of the CPU threads."""
+    load_study(name, url)  # create it (and queue its first trials) once, before the workers race
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    if workers == 1:
+        return _work(name, url, trials, threads, device)
+    spawn = multiprocessing.get_context("spawn")
+    procs = [spawn.Process(target=_work, args=(name, url, trials, threads, device)) for _ in range(workers)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+
+
+def validate(name, number, seeds, url=None, device="auto"):
+    """Train trial ``number``'s configuration on ``seeds``, one record each in
+    ``<study>/validate/``; a seed already recorded is loaded, not retrained. Returns the records."""
+    from .utils.data import load_mnist
+    trial = load_study(name, url).trials[number]
+    config = smoke_config(StepConfig(**trial.user_attrs["config"]))
+    folder = output_dir("search") / name / "validate"
+    folder.mkdir(parents=True, exist_ok=True)
+    device, data, records = pick_device(device), None, []
+    for seed in seeds:
+        path = folder / f"trial{number}_seed{seed}.json"
+        if path.exists() and not is_smoke():
+            records.append(load_record(path))
+            continue
+        data = data or load_mnist(device)
+        records.append(train_recorded(config, seed, path, data, device))
+    return records
+
+
+def study_table(name, url=None):
+    """The study as text: one line per trial, best first, and what pruning saved."""
+    study = load_study(name, url)
+    state = optuna.trial.TrialState
+    rows = sorted(study.trials, key=lambda t: (t.value is None, -(t.value or 0)))
+    lines = [f"study {name}: {len(study.trials)} trials, budget {STUDIES[name][0]:,} parameters, "
+             f"value = worst of seeds {', '.join(map(str, SEEDS))}: lowest {KEY} of the last {LAST} epochs",
+             f"{'trial':>5} {'state':<9}{'params':>7}{'value':>7}  seeds' last-5 minima  holds {TARGET}  params"]
+    for t in rows:
+        lows = " ".join(f"{v:.2f}" for v in t.user_attrs.get("last5_min", []))
+        value = f"{t.value:.2f}" if t.value is not None else "-"
+        holds = "yes" if t.value is not None and t.value >= TARGET else "no"
+        sampled = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in t.params.items())
+        lines.append(f"{t.number:>5} {t.state.name.lower():<9}{t.user_attrs.get('params', 0):>7,}{value:>7}  "
+                     f"{lows:<20}  {holds:<10}{sampled}")
+    epochs = {t.number: len(t.intermediate_values) for t in study.trials if t.state == state.PRUNED}
+    trained = [e for e in epochs.values() if e]
+    planned = len(SEEDS) * step_config(10).epochs
+    lines.append(f"pruned: {len(epochs)} trials ({len(epochs) - len(trained)} over the budget, untrained); "
+                 f"the {len(trained)} stopped in training ran {sum(trained)} of their {planned * len(trained)} "
+                 f"planned epochs")
+    return "\n".join(lines)
