@@ -147,8 +147,10 @@ def load_study(name, url=None):
 
 
 def _work(name, url, trials, threads, device):
-    """One worker process: its own data and thread count, trials until the study has ``trials``."""
-    torch.set_num_threads(threads)
+    """One worker process: its own data (and thread count, when given), trials until the study
+    has ``trials``."""
+    if threads:
+        torch.set_num_threads(threads)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     from .utils.data import load_mnist
     device = pick_device(device)
@@ -161,11 +163,12 @@ def _work(name, url, trials, threads, device):
 
 def search(name, trials, workers=1, url=None, device="auto"):
     """Run study ``name`` until it holds ``trials`` finished (complete or pruned) trials, with
-    ``workers`` processes side by side, each on its share of the CPU threads."""
+    ``workers`` processes side by side, each on its share of the CPU threads (one worker: torch's
+    own count, which OMP_NUM_THREADS sets)."""
     load_study(name, url)  # create it (and queue its first trials) once, before the workers race
-    threads = max(1, (os.cpu_count() or 1) // workers)
     if workers == 1:
-        return _work(name, url, trials, threads, device)
+        return _work(name, url, trials, None, device)
+    threads = max(1, (os.cpu_count() or 1) // workers)
     spawn = multiprocessing.get_context("spawn")
     procs = [spawn.Process(target=_work, args=(name, url, trials, threads, device)) for _ in range(workers)]
     for p in procs:
