@@ -28,8 +28,6 @@ from .utils.experiment import StepConfig, network, run_step, step_config
 from .utils.records import TARGET, is_smoke, load_record, output_dir, refuse_overwrite, shown, write_atomically
 from .utils.train import pick_device
 
-warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)  # heartbeats, grouped TPE
-
 LAST, KEY = 5, "ema_test_acc"  # the rule: the averaged weights' lowest test accuracy of the last 5 epochs
 SEEDS = (1, 2)  # the seeds a trial trains; validation uses others too
 
@@ -101,7 +99,7 @@ def train_recorded(config, seed, path, data, device, on_epoch=None):
 
 def objective(trial, study_name, data, device):
     budget, archs = STUDIES[study_name]
-    config = suggest(trial, archs)
+    config = smoke_config(suggest(trial, archs))
     n = parameters(config)
     trial.set_user_attr("params", n)
     trial.set_user_attr("config", asdict(config))
@@ -111,7 +109,7 @@ def objective(trial, study_name, data, device):
     folder.mkdir(exist_ok=True)
     lows = []
     for i, seed in enumerate(SEEDS):
-        def report(row, offset=i * smoke_config(config).epochs):
+        def report(row, offset=i * config.epochs):
             trial.report(row[KEY], offset + row["epoch"])
             if trial.should_prune():
                 raise optuna.TrialPruned(f"seed {seed}, epoch {row['epoch']}: {row[KEY]:.2f} % is below the others")
@@ -133,12 +131,14 @@ def load_study(name, url=None):
     if name not in STUDIES:
         raise ValueError(f"unknown study {name!r}: choose from {', '.join(STUDIES)}")
     url = storage_url(url)
-    storage = RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None,
-                         heartbeat_interval=60, grace_period=600,
-                         heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1))
+    with warnings.catch_warnings():  # heartbeats and grouped TPE are marked experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        storage = RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None,
+                             heartbeat_interval=60, grace_period=600,
+                             heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1))
+        sampler = TPESampler(multivariate=True, group=True, n_startup_trials=len(STARTS[name]) + 4)  # unseeded:
     study = optuna.create_study(study_name=name, storage=storage, direction="maximize", load_if_exists=True,
-                                sampler=TPESampler(multivariate=True, group=True,  # unseeded: workers differ
-                                                   n_startup_trials=len(STARTS[name]) + 4),
+                                sampler=sampler,  # parallel workers must not draw the same trials
                                 pruner=PercentilePruner(50.0, n_startup_trials=3, n_warmup_steps=8))
     if not study.trials:
         for params in STARTS[name]:

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from era_mnist.utils import DeviceLoader, augment_rotate, rotate
@@ -60,3 +61,21 @@ def test_same_seed_same_batches_and_labels_untouched(smoke_data):
 def test_loader_length_counts_the_last_partial_batch(smoke_data):
     loader = DeviceLoader(smoke_data.train_x, smoke_data.train_y, 128)
     assert len(loader) == len(list(loader)) == -(-len(smoke_data.train_x) // 128)
+
+
+def test_zoom_scales_about_the_centre():
+    # a centred 8x8 square zoomed by 1.5 covers about 12x12 pixels
+    x = torch.zeros(1, 1, 28, 28)
+    x[:, :, 10:18, 10:18] = 1.0
+    out = rotate(x, torch.zeros(1), scale=torch.tensor([1.5]))
+    assert out.sum().item() == pytest.approx(144, rel=0.05)
+    assert torch.allclose(out, out.flip(2).flip(3), atol=1e-5)  # still centred
+
+
+def test_without_zoom_the_random_draws_are_those_of_earlier_runs(smoke_data):
+    x = digits(smoke_data)
+    a = augment_rotate(x, 7.0, 0.05, generator=torch.Generator().manual_seed(2))
+    u = torch.rand(len(x), 3, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    assert torch.equal(a, rotate(x, u[:, 0] * 7.0, u[:, 1:] * 0.05))
+    zoomed = augment_rotate(x, 7.0, 0.05, generator=torch.Generator().manual_seed(2), max_scale=0.1)
+    assert not torch.equal(a, zoomed)

@@ -100,3 +100,14 @@ def test_captured_step_learns_what_the_eager_loop_learns():
         results[graphed] = losses, torch.cat([p.detach().flatten() for p in model.parameters()])
     assert results[True][0] == pytest.approx(results[False][0], rel=1e-4)
     torch.testing.assert_close(results[True][1], results[False][1], rtol=1e-3, atol=1e-4)
+
+
+def test_ema_warmup_lets_the_decay_grow_from_a_tenth():
+    model = torch.nn.Linear(1, 1, bias=False)
+    ema = EMA(model, 0.999, warmup=True)
+    for value in (1.0, 2.0, 3.0):
+        model.weight.data.fill_(value)
+        ema.update_parameters(model)
+    # the first update copies (1), then decays 2/11 and 3/12: the start is forgotten fast
+    expected = (1.0 * 2 / 11 + 2.0 * 9 / 11) * 3 / 12 + 3.0 * 9 / 12
+    assert ema.module.weight.item() == pytest.approx(expected)

@@ -74,3 +74,15 @@ def test_step11_is_the_search_candidate_it_names():
     candidate = candidate_config(STEP11, smoke=False)
     assert replace(candidate, net=None) == step_config(11)
     assert str(build(11, **candidate.net)) == str(build(11))
+
+
+def test_poolnet_widths_set_the_parameter_count_and_it_sees_the_whole_digit():
+    from era_mnist.model import PoolNet
+    from era_mnist.utils import receptive_field_table
+    c1, c2, c3 = 4, 8, 10
+    convs = 9 * (c1 + 2 * c1 * c1 + c1 * c2 + 2 * c2 * c2 + c2 * c3 + 2 * c3 * c3)
+    expected = convs + 2 * 3 * (c1 + c2 + c3) + 10 * c3 + 10  # BatchNorms, the head with its bias
+    model = PoolNet(c1, c2, c3)
+    assert sum(p.numel() for p in model.parameters()) == expected == torchsummary_total(model)
+    rows = {r.layer: r for r in receptive_field_table(model)}
+    assert rows["conv9.0"].rf == 46 and rows["conv9.0"].size == 7

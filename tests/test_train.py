@@ -101,3 +101,12 @@ def test_the_test_pass_does_not_depend_on_its_batch_size(smoke_data):
     model, _, _ = short_fit(smoke_data, epochs=1)
     small, large = (evaluate(model, smoke_data.test_x, smoke_data.test_y, b) for b in (256, 2000))
     assert small[1] == large[1] and small[0] == pytest.approx(large[0], rel=1e-5)
+
+
+def test_label_smoothing_spreads_the_target():
+    from era_mnist.utils.train import training_loss
+    logp = torch.log_softmax(torch.randn(6, 10), 1)
+    y = torch.arange(6)
+    assert training_loss(0.0) is torch.nn.functional.nll_loss
+    expected = 0.9 * torch.nn.functional.nll_loss(logp, y) + 0.1 * (-logp.mean(1)).mean()
+    assert training_loss(0.1)(logp, y).item() == pytest.approx(expected.item(), rel=1e-5)

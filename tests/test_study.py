@@ -1,0 +1,28 @@
+"""The Optuna search runs end to end in smoke mode: trials, records, the budget, the table, validation."""
+import json
+
+from era_mnist.study import KEY, LAST, STARTS, load_study, search, study_table, validate
+from era_mnist.utils import load_record, output_dir
+
+
+def test_a_study_trains_its_trials_records_each_run_and_prunes_what_is_over_budget(smoke_mode, tmp_path):
+    url = f"sqlite:///{tmp_path / 'studies.db'}"
+    study = load_study("under-5000", url)
+    assert [t.system_attrs["fixed_params"] for t in study.trials] == STARTS["under-5000"]  # the first trials are queued
+    study.enqueue_trial(dict(STARTS["under-5000"][0], p_c1=8, p_c2=14, p_c3=18))  # 11,000 parameters
+    search("under-5000", trials=3, url=url, device="cpu")
+    trials = load_study("under-5000", url).trials
+    assert [t.state.name for t in trials] == ["COMPLETE", "COMPLETE", "PRUNED"]
+    assert trials[2].user_attrs["params"] > 5000 and not trials[2].intermediate_values  # never trained
+    for t in trials[:2]:
+        records = [load_record(output_dir("search") / "under-5000" / f"trial{t.number}_seed{s}.json") for s in (1, 2)]
+        assert t.value == min(r.last_min(LAST, KEY) for r in records)
+        assert all(r.mode == "smoke" and r.params == t.user_attrs["params"] < 5000 for r in records)
+        assert json.dumps(records[0].config, sort_keys=True) == json.dumps(t.user_attrs["config"], sort_keys=True)
+        assert len(t.intermediate_values) == 4  # two epochs of each seed, reported for the pruner
+    table = study_table("under-5000", url)
+    assert "3 trials" in table and "1 over the budget" in table and "arch=PoolNet" in table
+
+    records = validate("under-5000", trials[1].number, [7], url, device="cpu")
+    assert records[0].seed == 7 and records[0].config == trials[1].user_attrs["config"]
+    assert (output_dir("search") / "under-5000" / "validate" / f"trial{trials[1].number}_seed7.json").exists()
