@@ -27,9 +27,12 @@ class SetupNet(nn.Module):
         self.conv7 = nn.Conv2d(1024, 10, 3)              # 10x1x1, RF 40
 
     def forward(self, x):
-        x = self.pool1(F.relu(self.conv2(F.relu(self.conv1(x)))))
-        x = self.pool2(F.relu(self.conv4(F.relu(self.conv3(x)))))
-        x = F.relu(self.conv6(F.relu(self.conv5(x))))
+        x = F.relu(self.conv1(x))
+        x = self.pool1(F.relu(self.conv2(x)))
+        x = F.relu(self.conv3(x))
+        x = self.pool2(F.relu(self.conv4(x)))
+        x = F.relu(self.conv5(x))
+        x = F.relu(self.conv6(x))
         x = self.conv7(x)
         return F.log_softmax(x.flatten(1), dim=1)
 
@@ -50,9 +53,16 @@ class SkeletonNet(nn.Module):
         self.head = nn.Conv2d(10, 10, 7, bias=False)                               # 10x1x1, RF 28
 
     def forward(self, x):
-        x = self.pool(self.conv3(self.conv2(self.conv1(x))))
-        x = self.conv6(self.conv5(self.conv4(self.trans(x))))
-        return F.log_softmax(self.head(x).flatten(1), dim=1)
+        x = self.conv1(x)
+        x = self.conv2(x)
+        x = self.conv3(x)
+        x = self.pool(x)
+        x = self.trans(x)
+        x = self.conv4(x)
+        x = self.conv5(x)
+        x = self.conv6(x)
+        x = self.head(x)
+        return F.log_softmax(x.flatten(1), dim=1)
 
 
 class LightNet(nn.Module):
@@ -71,9 +81,16 @@ class LightNet(nn.Module):
         self.head = nn.Conv2d(10, 10, 7, bias=False)                              # 10x1x1, RF 28
 
     def forward(self, x):
-        x = self.pool(self.conv3(self.conv2(self.conv1(x))))
-        x = self.conv6(self.conv5(self.conv4(self.trans(x))))
-        return F.log_softmax(self.head(x).flatten(1), dim=1)
+        x = self.conv1(x)
+        x = self.conv2(x)
+        x = self.conv3(x)
+        x = self.pool(x)
+        x = self.trans(x)
+        x = self.conv4(x)
+        x = self.conv5(x)
+        x = self.conv6(x)
+        x = self.head(x)
+        return F.log_softmax(x.flatten(1), dim=1)
 
 
 def conv_bn_relu(c_in, c_out, k=3, dropout=0.0):
@@ -103,9 +120,16 @@ class BatchNormNet(nn.Module):
         self.head = nn.Conv2d(10, 10, 7, bias=False)         # 10x1x1, RF 28
 
     def forward(self, x):
-        x = self.pool(self.conv3(self.conv2(self.conv1(x))))
-        x = self.conv6(self.conv5(self.conv4(self.trans(x))))
-        return F.log_softmax(self.head(x).flatten(1), dim=1)
+        x = self.conv1(x)
+        x = self.conv2(x)
+        x = self.conv3(x)
+        x = self.pool(x)
+        x = self.trans(x)
+        x = self.conv4(x)
+        x = self.conv5(x)
+        x = self.conv6(x)
+        x = self.head(x)
+        return F.log_softmax(x.flatten(1), dim=1)
 
 
 class GapNet(nn.Module):
@@ -124,9 +148,16 @@ class GapNet(nn.Module):
         self.gap = nn.AvgPool2d(7)                           # 10x1x1, RF 28
 
     def forward(self, x):
-        x = self.pool(self.conv3(self.conv2(self.conv1(x))))
-        x = self.conv6(self.conv5(self.conv4(self.trans(x))))
-        return F.log_softmax(self.gap(x).flatten(1), dim=1)
+        x = self.conv1(x)
+        x = self.conv2(x)
+        x = self.conv3(x)
+        x = self.pool(x)
+        x = self.trans(x)
+        x = self.conv4(x)
+        x = self.conv5(x)
+        x = self.conv6(x)
+        x = self.gap(x)
+        return F.log_softmax(x.flatten(1), dim=1)
 
 
 def conv_relu_bn(c_in, c_out, k=3, relu=True, dropout=0.0, padding=0):
@@ -162,9 +193,18 @@ class CapacityNet(nn.Module):
         self.head = conv_relu_bn(13, 10, 1, relu=False)         # 10x1x1, RF 28
 
     def forward(self, x):
-        x = self.pool(self.trans(self.conv4(self.conv3(self.conv2(self.conv1(x))))))
-        x = self.gap(self.conv7(self.conv6(self.conv5(x))))
-        return F.log_softmax(self.head(x).flatten(1), dim=1)
+        x = self.conv1(x)
+        x = self.conv2(x)
+        x = self.conv3(x)
+        x = self.conv4(x)
+        x = self.trans(x)
+        x = self.pool(x)
+        x = self.conv5(x)
+        x = self.conv6(x)
+        x = self.conv7(x)
+        x = self.gap(x)
+        x = self.head(x)
+        return F.log_softmax(x.flatten(1), dim=1)
 
 
 def separable_relu_bn(c_in, c_out, relu=True):
@@ -198,9 +238,16 @@ class SlimNet(nn.Module):
         self.head = conv_relu_bn(c2, 10, 1, relu=False)  # 10x1x1, RF 28
 
     def forward(self, x):
-        x = self.pool(self.conv3(self.conv2(self.conv1(x))))
-        x = self.gap(self.conv6(self.conv5(self.conv4(x))))
-        return F.log_softmax(self.head(x).flatten(1), dim=1)
+        x = self.conv1(x)
+        x = self.conv2(x)
+        x = self.conv3(x)
+        x = self.pool(x)
+        x = self.conv4(x)
+        x = self.conv5(x)
+        x = self.conv6(x)
+        x = self.gap(x)
+        x = self.head(x)
+        return F.log_softmax(x.flatten(1), dim=1)
 
 
 class PoolNet(nn.Module):
@@ -227,10 +274,20 @@ class PoolNet(nn.Module):
         self.head = nn.Conv2d(c3, 10, 1)                 # 10x1x1, RF 70
 
     def forward(self, x):
-        x = self.pool1(self.conv3(self.conv2(self.conv1(x))))
-        x = self.pool2(self.conv6(self.conv5(self.conv4(x))))
-        x = self.gap(self.conv9(self.conv8(self.conv7(x))))
-        return F.log_softmax(self.head(x).flatten(1), dim=1)
+        x = self.conv1(x)
+        x = self.conv2(x)
+        x = self.conv3(x)
+        x = self.pool1(x)
+        x = self.conv4(x)
+        x = self.conv5(x)
+        x = self.conv6(x)
+        x = self.pool2(x)
+        x = self.conv7(x)
+        x = self.conv8(x)
+        x = self.conv9(x)
+        x = self.gap(x)
+        x = self.head(x)
+        return F.log_softmax(x.flatten(1), dim=1)
 
 
 # networks a configuration can name besides its step's own (``StepConfig.arch``): the search's
