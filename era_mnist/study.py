@@ -87,8 +87,25 @@ def smoke_config(config):
     return replace(config, epochs=min(config.epochs, 2)) if is_smoke() else config
 
 
+def recorded(folder, config, seed):
+    """The path of a full-run record in ``folder`` of this very configuration and seed, or None:
+    a trial retried after its worker died, or a validation run again, reuses what finished."""
+    if is_smoke():
+        return None
+    return next((path for path in sorted(folder.glob(f"*_seed{seed}.json"))
+                 if StepConfig(**load_record(path).config) == config), None)
+
+
 def train_recorded(config, seed, path, data, device, on_epoch=None):
-    """Train one seed and write its record to ``path`` (never over an existing one)."""
+    """Train one seed and write its record to ``path`` (never over an existing one); a seed
+    already recorded with this configuration beside ``path`` is read back instead (and its
+    epochs passed to ``on_epoch`` as if they had just run)."""
+    if found := recorded(path.parent, config, seed):
+        print(f"seed {seed}: read back {shown(found)}", flush=True)
+        record = load_record(found)
+        for row in record.history if on_epoch else []:
+            on_epoch(row)
+        return record
     record = run_step(config, seed, device, data, save=False, on_epoch=on_epoch)[1]
     if not is_smoke():
         refuse_overwrite(path)
@@ -178,22 +195,16 @@ def search(name, trials, workers=1, url=None, device="auto"):
 
 
 def validate(name, number, seeds, url=None, device="auto"):
-    """Train trial ``number``'s configuration on ``seeds``, one record each in
-    ``<study>/validate/``; a seed already recorded is loaded, not retrained. Returns the records."""
+    """Train trial ``number``'s configuration on ``seeds``, one record each beside the study's
+    (the seeds the trial itself trained are read back). Returns the records."""
     from .utils.data import load_mnist
     trial = load_study(name, url).trials[number]
     config = smoke_config(StepConfig(**trial.user_attrs["config"]))
-    folder = output_dir("search") / name / "validate"
-    folder.mkdir(parents=True, exist_ok=True)
-    device, data, records = pick_device(device), None, []
-    for seed in seeds:
-        path = folder / f"trial{number}_seed{seed}.json"
-        if path.exists() and not is_smoke():
-            records.append(load_record(path))
-            continue
-        data = data or load_mnist(device)
-        records.append(train_recorded(config, seed, path, data, device))
-    return records
+    folder = output_dir("search") / name
+    folder.mkdir(exist_ok=True)
+    device = pick_device(device)
+    data = load_mnist(device)
+    return [train_recorded(config, seed, folder / f"trial{number}_seed{seed}.json", data, device) for seed in seeds]
 
 
 def study_table(name, url=None):

@@ -1,6 +1,8 @@
 """The Optuna search runs end to end in smoke mode: trials, records, the budget, the table, validation."""
 import json
 
+import pytest
+
 from era_mnist.study import KEY, LAST, STARTS, load_study, search, study_table, validate
 from era_mnist.utils import load_record, output_dir
 
@@ -25,4 +27,20 @@ def test_a_study_trains_its_trials_records_each_run_and_prunes_what_is_over_budg
 
     records = validate("under-5000", trials[1].number, [7], url, device="cpu")
     assert records[0].seed == 7 and records[0].config == trials[1].user_attrs["config"]
-    assert (output_dir("search") / "under-5000" / "validate" / f"trial{trials[1].number}_seed7.json").exists()
+    assert (output_dir("search") / "under-5000" / f"trial{trials[1].number}_seed7.json").exists()
+
+
+def test_a_finished_seed_of_the_same_configuration_is_read_back_not_retrained(tmp_path, monkeypatch, capsys):
+    import era_mnist.study as study
+    from era_mnist.utils import RunRecord, step_config
+    config = step_config(10)
+    history = [dict(epoch=e, ema_test_acc=99.0 + e / 100) for e in (1, 2)]
+    RunRecord(step=10, name="onecycle", seed=2, params=1, config=dict(vars(config)), history=history,
+              device="cpu", torch_version="x", wall_seconds=1.0, mode="full").save(tmp_path)
+    monkeypatch.setattr(study, "is_smoke", lambda: False)
+    monkeypatch.setattr(study, "run_step", lambda *a, **k: (_ for _ in ()).throw(AssertionError("retrained")))
+    seen = []
+    record = study.train_recorded(config, 2, tmp_path / "trial9_seed2.json", None, "cpu", seen.append)
+    assert record.history == history and seen == history and "read back" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="retrained"):  # another seed is trained
+        study.train_recorded(config, 3, tmp_path / "trial9_seed3.json", None, "cpu")
