@@ -6,7 +6,7 @@ import torch
 from era_mnist.utils import DataError, data_root, load_mnist, prepare_raw
 from era_mnist.utils.data import RAW_FILES
 
-# The facts that identify the genuine set (shared/datasets/mnist/README.md).
+# The facts that identify the genuine set (Data/MNIST/README.md).
 FIRST_TRAIN = [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
 FIRST_TEST = [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
