@@ -38,6 +38,7 @@ def test_missing_data_says_what_to_do(tmp_path):
     import os
     result = cli("train", "--step", "3", "--smoke", env={**os.environ, "ERA_MNIST_DATA": str(tmp_path)})
     assert result.returncode == 1 and "SHA256SUMS is missing" in result.stderr
+    assert f"ERA_MNIST_DATA={tmp_path} points here" in result.stderr
     assert "Traceback" not in result.stderr
 
 
