@@ -17,10 +17,13 @@ def positive_int(text):
 
 
 def seed_int(text):
+    from .utils.train import MAX_SEED, check_seed
     try:
-        return int(text)
+        seed = int(text)
+        check_seed(seed)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to {MAX_SEED}, got {text!r}") from None
+    return seed
 
 
 def parser():
@@ -70,8 +73,8 @@ def main(argv=None):
         return 0
     if args.smoke:
         os.environ["ERA_MNIST_SMOKE"] = "1"
-    from .utils import DataError, DeviceError, format_result, pick_device, run_step, step_config
-    config = step_config(args.step, **({"epochs": args.epochs} if args.epochs else {}))
+    from .utils import DataError, DeviceError, format_result, pick_device, run_config, run_step, step_config
+    config = run_config(step_config(args.step, **({"epochs": args.epochs} if args.epochs else {})))
     try:
         device = pick_device(args.device)
         print(config)

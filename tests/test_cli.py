@@ -19,6 +19,8 @@ def cli(*args, env=None):
     (["train", "--step", "3", "--device", "tpu"], "invalid choice: 'tpu'"),
     (["train"], "the following arguments are required: --step"),
     (["fly"], "invalid choice: 'fly'"),
+    (["train", "--step", "3", "--seed", "-1"], "expected a whole number from 0 to 4294967295, got '-1'"),
+    (["train", "--step", "3", "--seed", "4294967296"], "expected a whole number from 0 to 4294967295"),
 ])
 def test_bad_arguments_get_argparse_messages(args, message):
     result = cli(*args)
@@ -54,6 +56,7 @@ def test_smoke_train_prints_result_and_record():
     assert result.returncode == 0, result.stderr
     assert "[smoke] epoch  2/2" in result.stdout and "Result: step 8 (maxpool), seed 11, smoke run" in result.stdout
     assert "Total params: 7,884" in result.stdout and "step08_seed11.json" in result.stdout
+    assert "StepConfig(step=8, epochs=2," in result.stdout  # the epochs it runs, not the step's 15
     record = load_record(record_path(8, 11, smoke=True))
     assert record.train_path == "eager" and record.cpu_threads >= 1
 

@@ -3,9 +3,9 @@
 ``from era_mnist.utils import ...`` is the one import a notebook needs.
 """
 from .augment import augment_rotate, rotate, rotation
+from .config import StepConfig, step_config
 from .data import DataError, DeviceLoader, MnistData, data_root, load_mnist, prepare_raw
-from .experiment import (StepConfig, lr_range_test, make_optimizer, make_scheduler, run_seeds, run_step,
-                         step_config)
+from .experiment import lr_range_test, make_optimizer, make_scheduler, run_config, run_seeds, run_step
 from .metrics import confusion_matrix, misclassified, per_class_accuracy, predict
 from .plots import (plot_confusion_matrix, plot_history, plot_lr, plot_lr_range, plot_misclassified,
                     plot_pareto, plot_per_class_accuracy, plot_series)

@@ -1,63 +1,25 @@
-"""A step's training configuration and the one function that runs it and writes its record."""
+"""The one function that runs a step's configuration and writes its record, and its parts."""
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 
 import torch
 
-from ..model import STEPS, build, step_number
+from ..model import STEPS, build
 from .augment import rotation
+from .config import StepConfig, step_config
 from .data import DeviceLoader, load_mnist
 from .records import (RunRecord, archive_existing, epochs_at_target, git_commit, is_smoke, load_record,
                       record_path, shown)
-from .train import device_name, fit, pick_device, seed_everything
+from .train import check_seed, device_name, fit, pick_device, seed_everything
 
 SMOKE_EPOCHS = 2
 
 
-@dataclass(frozen=True)
-class StepConfig:
-    """How one step trains. Anything a step does not name stays as the step before left it."""
-    step: int
-    epochs: int = 15
-    batch_size: int = 128
-    lr: float = 0.01
-    momentum: float = 0.9
-    nesterov: bool = False
-    rotation: float = 0.0      # degrees, +- (training set only)
-    max_shift: float = 0.0     # random shift, +- this fraction of the image (training set only)
-    scheduler: str | None = None  # None or "onecycle"
-    max_lr: float = 0.0        # OneCycleLR peak
-    pct_start: float = 0.3     # OneCycleLR warm-up fraction
-    ema_decay: float | None = None  # evaluate an exponential moving average of the weights too
-    net: dict | None = None    # keyword arguments of the step's network (its widths)
-
-    def __post_init__(self):
-        step_number(self.step)
-        if not (isinstance(self.epochs, int) and self.epochs >= 1):
-            raise ValueError(f"epochs must be a whole number >= 1, not {self.epochs!r}")
-        if not (isinstance(self.batch_size, int) and self.batch_size >= 1):
-            raise ValueError(f"batch_size must be a whole number >= 1, not {self.batch_size!r}")
-        if self.lr <= 0 or (self.scheduler == "onecycle" and self.max_lr <= 0):
-            raise ValueError("learning rates must be positive")
-        if self.scheduler not in (None, "onecycle"):
-            raise ValueError(f"scheduler must be None or 'onecycle', not {self.scheduler!r}")
-
-
-_STEP_CONFIGS = {
-    **{n: StepConfig(n) for n in range(1, 7)},          # batch 128, SGD lr 0.01 momentum 0.9
-    7: StepConfig(7, batch_size=64),                    # the reference's smaller batch
-    8: StepConfig(8, batch_size=64),                    # dropout removed (in the network)
-    9: StepConfig(9, batch_size=64, rotation=7.0),      # random rotation within +-7 degrees
-    10: StepConfig(10, batch_size=128, rotation=7.0, nesterov=True, scheduler="onecycle",
-                   max_lr=0.05, ema_decay=0.999),       # OneCycleLR, weights averaged
-    11: StepConfig(11, batch_size=64, rotation=7.0, nesterov=True, scheduler="onecycle",
-                   max_lr=0.05, ema_decay=0.999),       # step 10's training at batch 64, SlimNet
-}
-
-
-def step_config(step, **changes):
-    """The series' configuration of ``step`` (number or name), with any field overridden."""
-    return replace(_STEP_CONFIGS[step_number(step)], **changes)
+def run_config(config, smoke=None):
+    """The configuration a run of ``config`` trains: in smoke mode (default: $ERA_MNIST_SMOKE) at
+    most 2 epochs."""
+    smoke = is_smoke() if smoke is None else smoke
+    return replace(config, epochs=min(config.epochs, SMOKE_EPOCHS)) if smoke else config
 
 
 def model_and_loader(config, data, seed):
@@ -93,10 +55,10 @@ def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False,
     temporary folder, replacing the previous smoke one.
     Returns ``(model, record, ema_model)``; ``ema_model`` is None unless the config averages.
     """
+    check_seed(seed)
     smoke = is_smoke()
-    if smoke:  # smoke records are throwaway: a rerun replaces them
-        config = replace(config, epochs=min(config.epochs, SMOKE_EPOCHS))
-        overwrite = True
+    config = run_config(config, smoke)
+    overwrite = overwrite or smoke  # smoke records are throwaway: a rerun replaces them
     device = device if isinstance(device, torch.device) else pick_device(device)
     data = data if data is not None else load_mnist(device, smoke=smoke)
     seed_everything(seed)
