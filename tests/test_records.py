@@ -53,6 +53,17 @@ def test_smoke_runs_leave_data_untouched(smoke_mode, smoke_data):
     assert load_record(smoke_runs / "step06_seed7.json").mode == "smoke"
 
 
+def test_two_archives_in_one_second_are_both_kept(tmp_path):
+    from era_mnist.utils.records import archive_existing
+    path = record().save(tmp_path)
+    first = archive_existing(path)
+    path = record(wall_seconds=2.0).save(tmp_path)
+    os.utime(path, ns=(first.stat().st_mtime_ns,) * 2)  # the same second, the same stamp
+    second = archive_existing(path)
+    assert first != second and first.parent == second.parent == tmp_path / "previous"
+    assert load_record(first).wall_seconds == 1.0 and load_record(second).wall_seconds == 2.0
+
+
 def test_an_earlier_record_is_moved_aside_not_lost(tmp_path):
     from era_mnist.utils.records import archive_existing
     path = record().save(tmp_path)

@@ -5,6 +5,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
+from itertools import count
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -132,16 +133,33 @@ def record_path(step, seed, smoke=None):
     return output_dir("runs", smoke) / record_filename(step, seed)
 
 
+def reserve(folder, stem, suffix):
+    """A new empty file ``folder/stem{suffix}``, else ``stem-2{suffix}``, ``stem-3``...: created
+    exclusively, so that no name is ever taken twice, by this process or another."""
+    for n in count(1):
+        path = Path(folder) / f"{stem}{f'-{n}' if n > 1 else ''}{suffix}"
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            return path
+        except FileExistsError:
+            continue
+
+
 def archive_existing(path):
     """Move the record at ``path`` into ``previous/`` beside it, stamped with its modification
-    time; returns the new path, or None when there was no record."""
+    time (and numbered, should two share a second: no archive is ever overwritten); returns the
+    new path, or None when there was no record."""
     path = Path(path)
     if not path.exists():
         return None
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(path.stat().st_mtime))
-    target = path.parent / "previous" / f"{path.stem}.{stamp}{path.suffix}"
-    target.parent.mkdir(exist_ok=True)
-    os.replace(path, target)
+    (path.parent / "previous").mkdir(exist_ok=True)
+    target = reserve(path.parent / "previous", f"{path.stem}.{stamp}", path.suffix)
+    try:
+        os.replace(path, target)
+    except BaseException:
+        target.unlink()
+        raise
     return target
 
 
