@@ -66,10 +66,15 @@ def main(argv=None):
         return 0
     if args.command == "reproduce":
         from .reproduce import reproduce, update_readme
-        if args.readme_only:
-            update_readme()
-        else:
-            reproduce(args.steps)
+        from .utils import RecordError
+        try:
+            if args.readme_only:
+                update_readme()
+            else:
+                reproduce(args.steps)
+        except RecordError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
         return 0
     if args.smoke:
         os.environ["ERA_MNIST_SMOKE"] = "1"

@@ -4,6 +4,8 @@ import sys
 import pytest
 import torch
 
+from era_mnist import reproduce
+from era_mnist.__main__ import main
 from era_mnist.utils import load_record, record_path
 
 
@@ -66,3 +68,29 @@ def test_reproduce_refuses_in_smoke_mode():
     result = cli("reproduce", "--steps", "3", env={**os.environ, "ERA_MNIST_SMOKE": "1"})
     assert result.returncode == 1 and "unset ERA_MNIST_SMOKE" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def readme(tmp_path, monkeypatch):
+    path = tmp_path / "README.md"
+    monkeypatch.setattr(reproduce, "README", path)
+    return path
+
+
+def test_readme_only_says_when_the_markers_are_missing(readme, capsys):
+    readme.write_text("# era_mnist\n\nno results block\n")
+    assert main(["reproduce", "--readme-only"]) == 1
+    assert "has no results block to rewrite" in capsys.readouterr().err
+    assert readme.read_text() == "# era_mnist\n\nno results block\n"
+
+
+def test_readme_only_names_a_corrupt_record(user_repo, readme, capsys):
+    readme.write_text(f"{reproduce.START}\n{reproduce.END}\n")
+    (user_repo / "Data" / "runs").mkdir(parents=True)
+    (user_repo / "Data" / "runs" / "step03_seed1.json").write_text("")
+    assert main(["reproduce", "--readme-only"]) == 1
+    assert capsys.readouterr().err.startswith("error: run record Data/runs/step03_seed1.json cannot be read (")
+    (user_repo / "Data" / "runs" / "step03_seed1.json").unlink()
+    assert main(["reproduce", "--readme-only"]) == 0
+    assert "README results rewritten from 0 records" in capsys.readouterr().out
+    assert "| 3 | lighter | 10,790 | no full run yet |" in readme.read_text()

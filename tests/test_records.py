@@ -2,18 +2,19 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
-from era_mnist.utils import RunRecord, load_record, output_dir, run_step, step_config
+from era_mnist.utils import RecordError, RunRecord, full_records, load_record, output_dir, run_step, step_config
 from era_mnist.utils.records import REPO_ROOT
 
 DATA = REPO_ROOT / "Data"
 
 
 def record(**changes):
-    fields = dict(step=10, name="onecycle", seed=3, params=7884, config={}, device="cpu",
+    fields = dict(step=10, name="onecycle", seed=3, params=7884, config=asdict(step_config(10)), device="cpu",
                   torch_version="x", wall_seconds=1.0, mode="full",
                   history=[dict(epoch=1, train_acc=90.0, test_acc=99.5, lr=0.1)])
     return RunRecord(**{**fields, **changes})
@@ -71,3 +72,14 @@ def test_an_earlier_record_is_moved_aside_not_lost(tmp_path):
     assert not path.exists() and kept.parent == tmp_path / "previous"
     assert load_record(kept) == record()
     assert archive_existing(path) is None
+
+
+def test_a_corrupt_record_names_its_file(user_repo):
+    (user_repo / "Data" / "runs").mkdir(parents=True)
+    (user_repo / "Data" / "runs" / "step10_seed1.json").write_text('{"step": 10, "hist')
+    with pytest.raises(RecordError, match=r"run record Data/runs/step10_seed1\.json cannot be read .*"
+                                          r"git checkout -- Data/runs/step10_seed1\.json"):
+        full_records()
+    (user_repo / "Data" / "runs" / "step10_seed1.json").write_text(json.dumps(asdict(record(config={"step": 99}))))
+    with pytest.raises(RecordError, match="unknown step 99"):
+        full_records()

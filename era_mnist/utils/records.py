@@ -8,8 +8,15 @@ from dataclasses import asdict, dataclass, field
 from itertools import count
 from pathlib import Path
 
+from .config import StepConfig
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TARGET = 99.4  # the assignment's test accuracy, in percent
+
+
+class RecordError(RuntimeError):
+    """A run record, or the README block written from them, cannot be read as it is; the message
+    names the file and what to do."""
 
 
 def is_smoke():
@@ -120,8 +127,19 @@ def shown(path):
 
 
 def load_record(path):
-    """A RunRecord read back from its JSON file."""
-    return RunRecord(**json.loads(Path(path).read_text()))
+    """A RunRecord read back from its JSON file; a file that is not one gives a RecordError naming it."""
+    try:
+        record = RunRecord(**json.loads(Path(path).read_text()))
+        StepConfig(**record.config)
+        if not record.history or not all(isinstance(row, dict) and {"epoch", "train_acc", "test_acc"} <= row.keys()
+                                          for row in record.history):
+            raise ValueError("its history is empty or lacks epoch, train_acc, test_acc")
+    except (OSError, ValueError, TypeError) as error:
+        where = shown(path)
+        fix = ("delete it or move it away" if where.is_absolute()
+               else f"restore it with `git checkout -- {where}` if it is committed, else delete it")
+        raise RecordError(f"run record {where} cannot be read ({error}): {fix}") from None
+    return record
 
 
 def record_filename(step, seed):
