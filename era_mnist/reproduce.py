@@ -105,7 +105,7 @@ def results_markdown(records):
         lines += [""] + _seed_rows(10, records[10])
     if found := search_records(smoke=False):
         lines += [""] + _search_rows(found)
-    figures = output_dir("figures", smoke=False)
+    figures = output_dir("figures", "evidence")
     shown = [(f"step10_seed1_{kind}.png", what) for kind, what in
              (("curves", "step 10 curves"), ("misclassified", "step 10 misclassified digits"))]
     shown += [(SERIES_FIGURE, "test accuracy per epoch, all steps"),
@@ -136,13 +136,14 @@ def series_figure(records):
     if runs:
         devices = ", ".join(sorted({r.device for r in runs}))
         plot_series(runs, title=f"seed 1, full runs on {devices}, torch {runs[0].torch_version}",
-                    save=output_dir("figures", smoke=False) / SERIES_FIGURE)
+                    save=output_dir("figures", "evidence") / SERIES_FIGURE)
 
 
 def reproduce(steps):
     """Execute the notebooks of ``steps`` in full mode, then redraw the series figure and README."""
     if is_smoke():
         raise SystemExit("error: reproduce writes the committed notebooks and records; unset ERA_MNIST_SMOKE")
+    os.environ["ERA_MNIST_EVIDENCE"] = "1"  # this process and the notebooks' kernels write Data/ itself
     os.environ["TQDM_DISABLE"] = "1"  # the committed notebooks keep one line per epoch, no bars
     for step in steps:
         path = notebook_path(step)

@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -6,7 +7,7 @@ import torch
 
 from era_mnist import reproduce
 from era_mnist.__main__ import main
-from era_mnist.utils import load_record, record_path
+from era_mnist.utils import experiment, load_record, record_path
 
 
 def cli(*args, env=None):
@@ -23,6 +24,9 @@ def cli(*args, env=None):
     (["fly"], "invalid choice: 'fly'"),
     (["train", "--step", "3", "--seed", "-1"], "expected a whole number from 0 to 4294967295, got '-1'"),
     (["train", "--step", "3", "--seed", "4294967296"], "expected a whole number from 0 to 4294967295"),
+    (["train", "--step", "10", "--epochs", "1", "--evidence"],
+     "step 10 trains 15 epochs there, not --epochs 1; drop --evidence to keep this custom run in Data/local/runs/"),
+    (["train", "--step", "10", "--smoke", "--evidence"], "which a smoke run never is"),
 ])
 def test_bad_arguments_get_argparse_messages(args, message):
     result = cli(*args)
@@ -39,7 +43,6 @@ def test_cuda_without_gpu_says_what_to_do():
 
 
 def test_missing_data_says_what_to_do(tmp_path):
-    import os
     result = cli("train", "--step", "3", "--smoke", env={**os.environ, "ERA_MNIST_DATA": str(tmp_path)})
     assert result.returncode == 1 and "SHA256SUMS is missing" in result.stderr
     assert f"ERA_MNIST_DATA={tmp_path} points here" in result.stderr
@@ -59,15 +62,35 @@ def test_smoke_train_prints_result_and_record():
     assert "[smoke] epoch  2/2" in result.stdout and "Result: step 8 (maxpool), seed 11, smoke run" in result.stdout
     assert "Total params: 7,884" in result.stdout and "step08_seed11.json" in result.stdout
     assert "StepConfig(step=8, epochs=2," in result.stdout  # the epochs it runs, not the step's 15
-    record = load_record(record_path(8, 11, smoke=True))
+    record = load_record(record_path(8, 11, "smoke"))
     assert record.train_path == "eager" and record.cpu_threads >= 1
 
 
 def test_reproduce_refuses_in_smoke_mode():
-    import os
     result = cli("reproduce", "--steps", "3", env={**os.environ, "ERA_MNIST_SMOKE": "1"})
     assert result.returncode == 1 and "unset ERA_MNIST_SMOKE" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def files(folder):
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def test_train_keeps_a_users_runs_out_of_the_evidence(user_repo, tiny_data, monkeypatch, capsys):
+    """What a fresh clone's `python -m era_mnist train --step 10` does: Data/local/ only (git-ignored)."""
+    monkeypatch.setattr(experiment, "load_mnist", lambda device, smoke: tiny_data)
+    assert main(["train", "--step", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "Result: step 3 (lighter), seed 1, full run on cpu" in out
+    assert "Record written to Data/local/runs/step03_seed1.json" in out
+    assert files(user_repo) == ["Data/local/runs/step03_seed1.json"]
+    assert main(["train", "--step", "3", "--epochs", "1"]) == 0
+    assert "seed 1, custom run (epochs=1) on cpu" in capsys.readouterr().out
+    assert main(["train", "--step", "3", "--evidence"]) == 0  # only when asked: the committed evidence
+    assert "Record written to Data/runs/step03_seed1.json" in capsys.readouterr().out
+    assert [f for f in files(user_repo) if "previous" not in f] == ["Data/local/runs/step03_seed1.json",
+                                                                    "Data/runs/step03_seed1.json"]
+    assert load_record(user_repo / "Data" / "local" / "runs" / "step03_seed1.json").mode == "custom"
 
 
 @pytest.fixture

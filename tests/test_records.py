@@ -2,13 +2,15 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
-from era_mnist.utils import RecordError, RunRecord, full_records, load_record, output_dir, run_step, step_config
-from era_mnist.utils.records import REPO_ROOT
+from era_mnist.utils import (RecordError, RunRecord, figure_path, full_records, load_record, output_dir, run_step,
+                             step_config)
+from era_mnist.utils.records import REPO_ROOT, archive_existing
 
 DATA = REPO_ROOT / "Data"
 
@@ -48,14 +50,57 @@ def test_smoke_runs_leave_data_untouched(smoke_mode, smoke_data):
     subprocess.run([sys.executable, "-m", "era_mnist", "train", "--step", "6", "--smoke", "--seed", "7"],
                    check=True, capture_output=True, env={**os.environ, "ERA_MNIST_SMOKE": ""})
     assert snapshot(DATA) == before
-    smoke_runs = output_dir("runs", smoke=True)
+    smoke_runs = output_dir("runs", "smoke")
     assert Path(smoke_runs).resolve() != (DATA / "runs").resolve()
     assert load_record(smoke_runs / "step03_seed7.json").mode == "smoke"
     assert load_record(smoke_runs / "step06_seed7.json").mode == "smoke"
 
 
+def test_output_goes_where_the_mode_says(user_repo, monkeypatch):
+    local, evidence = user_repo / "Data" / "local", user_repo / "Data"
+    assert output_dir("runs") == local / "runs" and output_dir("figures", "full") == local / "figures"
+    assert output_dir("runs", False) == evidence / "runs"  # reading the committed records
+    assert output_dir("runs", "smoke") == output_dir("runs", True) == Path(tempfile.gettempdir()) / "era_mnist_smoke" / "runs"
+    monkeypatch.setenv("ERA_MNIST_EVIDENCE", "1")
+    assert output_dir("runs") == output_dir("runs", "full") == evidence / "runs"
+    assert output_dir("runs", "custom") == local / "runs"  # a custom run is never evidence
+    monkeypatch.setenv("ERA_MNIST_SMOKE", "1")
+    assert output_dir("figures") == Path(tempfile.gettempdir()) / "era_mnist_smoke" / "figures"
+
+
+def test_a_users_run_is_kept_under_data_local_only(user_repo, tiny_data):
+    before = snapshot(DATA)
+    _, run, _ = run_step(step_config(3), seed=2, device="cpu", data=tiny_data)
+    assert run.mode == "full" and len(run.history) == 15
+    local = user_repo / "Data" / "local"
+    assert load_record(local / "runs" / "step03_seed2.json") == run
+    assert figure_path(run, "curves") == local / "figures" / "step03_seed2_curves.png"
+    assert sorted(p.name for p in (user_repo / "Data").iterdir()) == ["local"]  # not Data/runs/, Data/figures/
+    assert snapshot(DATA) == before
+    git = subprocess.run(["git", "-C", str(REPO_ROOT), "check-ignore", "-q", "Data/local/runs/step10_seed1.json"])
+    assert git.returncode in (0, 128)  # ignored by git (128: not a git checkout)
+
+
+def test_evidence_mode_writes_data_runs(user_repo, tiny_data, monkeypatch):
+    monkeypatch.setenv("ERA_MNIST_EVIDENCE", "1")
+    _, run, _ = run_step(step_config(3), seed=2, device="cpu", data=tiny_data)
+    assert load_record(user_repo / "Data" / "runs" / "step03_seed2.json") == run
+    assert figure_path(run, "curves") == user_repo / "Data" / "figures" / "step03_seed2_curves.png"
+
+
+def test_a_custom_run_is_labelled_and_never_counted(user_repo, tiny_data, monkeypatch):
+    monkeypatch.setenv("ERA_MNIST_EVIDENCE", "1")
+    _, run, _ = run_step(step_config(10, epochs=1), seed=6, device="cpu", data=tiny_data)
+    assert run.mode == "custom" and "seed 6, custom run (epochs=1) on cpu" in run.label()
+    assert (user_repo / "Data" / "local" / "runs" / "step10_seed6.json").exists()  # not the evidence
+    assert not (user_repo / "Data" / "runs" / "step10_seed6.json").exists()
+    # a record from before custom runs existed: mode "full", 1 epoch, in Data/runs/
+    record(seed=6, config=asdict(step_config(10, epochs=1))).save(user_repo / "Data" / "runs")
+    record(seed=1).save(user_repo / "Data" / "runs")
+    assert list(full_records()) == [10] and list(full_records()[10]) == [1]
+
+
 def test_two_archives_in_one_second_are_both_kept(tmp_path):
-    from era_mnist.utils.records import archive_existing
     path = record().save(tmp_path)
     first = archive_existing(path)
     path = record(wall_seconds=2.0).save(tmp_path)
@@ -66,7 +111,6 @@ def test_two_archives_in_one_second_are_both_kept(tmp_path):
 
 
 def test_an_earlier_record_is_moved_aside_not_lost(tmp_path):
-    from era_mnist.utils.records import archive_existing
     path = record().save(tmp_path)
     kept = archive_existing(path)
     assert not path.exists() and kept.parent == tmp_path / "previous"

@@ -11,6 +11,6 @@ from .plots import (plot_confusion_matrix, plot_history, plot_lr, plot_lr_range,
                     plot_pareto, plot_per_class_accuracy, plot_series)
 from .receptive_field import format_receptive_field_table, receptive_field_table, summary
 from .records import (RecordError, RunRecord, TARGET, epochs_at_target, full_records, is_smoke, load_record,
-                      output_dir, record_path)
+                      output_dir, output_mode, record_path, save_run)
 from .report import REFERENCE, context_label, figure_path, format_result, seed_table
 from .train import DeviceError, device_name, evaluate, fit, pick_device, seed_everything, train_epoch

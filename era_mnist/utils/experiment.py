@@ -8,8 +8,7 @@ from ..model import STEPS, build
 from .augment import rotation
 from .config import StepConfig, step_config
 from .data import DeviceLoader, load_mnist
-from .records import (RunRecord, archive_existing, epochs_at_target, git_commit, is_smoke, load_record,
-                      record_path, shown)
+from .records import RunRecord, epochs_at_target, git_commit, is_smoke, load_record, record_path, save_run
 from .train import check_seed, device_name, fit, pick_device, seed_everything
 
 SMOKE_EPOCHS = 2
@@ -45,27 +44,31 @@ def make_scheduler(config, optimizer, steps_per_epoch):
     return None
 
 
-def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False, cuda_graph=True):
-    """Seed, build the step's network, train it as ``config`` says and write the run record.
+def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False, cuda_graph=True,
+             full_run=False):
+    """Seed, build the step's network, train it as ``config`` says and write the run record
+    (``save_run``: a user's own runs go to Data/local/runs/, an earlier record to ``previous/``
+    beside it unless ``overwrite``).
 
-    An earlier record of the same step and seed is moved to ``previous/`` beside it (replaced
-    only with ``overwrite``). On a GPU the forward and backward pass run as a CUDA graph unless
-    ``cuda_graph`` is False (the record's ``train_path`` says which ran). Smoke mode
-    ($ERA_MNIST_SMOKE) trains at most 2 epochs on the small subset and writes its record to a
-    temporary folder, replacing the previous smoke one.
+    The record's mode says what ran: "full", the step's own configuration (``step_config``) on the
+    whole set; "custom", any other (other epochs, say), never counted among the step's full runs;
+    "smoke" in smoke mode ($ERA_MNIST_SMOKE, or smoke ``data``): at most 2 epochs of the subset, in
+    a temporary folder, a rerun replacing it. ``full_run`` lets a caller call a configuration of its
+    own a full run (step 11's search). On a GPU the forward and backward pass run as a CUDA graph
+    unless ``cuda_graph`` is False (the record's ``train_path`` says which ran).
     Returns ``(model, record, ema_model)``; ``ema_model`` is None unless the config averages.
     """
     check_seed(seed)
-    smoke = is_smoke()
+    smoke = is_smoke() or (data is not None and data.smoke)
     config = run_config(config, smoke)
-    overwrite = overwrite or smoke  # smoke records are throwaway: a rerun replaces them
     device = device if isinstance(device, torch.device) else pick_device(device)
     data = data if data is not None else load_mnist(device, smoke=smoke)
     seed_everything(seed)
     model, loader = model_and_loader(config, data, seed)
     optimizer = make_optimizer(config, model)
     scheduler = make_scheduler(config, optimizer, len(loader))
-    mode, commit = ("smoke" if smoke else "full"), git_commit()  # the code as it was when the run began
+    mode = "smoke" if smoke else "full" if full_run or config == step_config(config.step) else "custom"
+    commit = git_commit()  # the code as it was when the run began
     start = time.perf_counter()
     history, ema, train_path = fit(model, loader, data.test_x, data.test_y, config.epochs, optimizer,
                                    scheduler, ema_decay=config.ema_decay, tag=f"[{mode}] " if smoke else "",
@@ -77,21 +80,17 @@ def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False,
                        epochs_at_target=epochs_at_target(history), cpu_threads=torch.get_num_threads(),
                        train_path=train_path)
     if save:
-        path = record_path(config.step, seed, smoke)
-        if not overwrite and (kept := archive_existing(path)):
-            print(f"The previous record of this step and seed was moved to {shown(kept)}")
-        record.save(path.parent, overwrite=overwrite)
-        print(f"Record written to {shown(path)}")
+        save_run(record, overwrite=overwrite)
     return model, record, ema
 
 
 def run_seeds(config, seeds, device=None, data=None):
-    """One record per seed: a full-run record already made with this very configuration is
-    loaded (and the notebook says so); every other seed is trained now."""
+    """One record per seed: a committed full-run record (Data/runs/) already made with this very
+    configuration is loaded (and the notebook says so); every other seed is trained now."""
     records = []
     for seed in seeds:
-        path = record_path(config.step, seed)
-        record = load_record(path) if path.exists() and not is_smoke() else None
+        path = None if is_smoke() else record_path(config.step, seed, "evidence")
+        record = load_record(path) if path and path.exists() else None
         if record and StepConfig(**record.config) == config:
             print(f"seed {seed}: loaded {path.name} ({record.mode} run on {record.device}, "
                   f"commit {record.git_commit})")
