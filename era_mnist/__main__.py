@@ -76,22 +76,23 @@ def check_evidence(p, args):
 
 
 def train(args):
-    """Train, write the record and print the Result."""
-    from .utils import DataError, DeviceError, format_result, pick_device, run_config, run_step, step_config
+    """Train, print the Result, then write the record: a record that cannot be written never costs
+    the Result (and is kept elsewhere, see save_run)."""
+    from .utils import (DataError, DeviceError, format_result, pick_device, run_config, run_step, save_run,
+                        step_config)
     config = run_config(step_config(args.step, **({"epochs": args.epochs} if args.epochs else {})))
     try:
         device = pick_device(args.device)
         print(config)
         print_tables(build(args.step, **(config.net or {})).to(device))
-        model, record, ema = run_step(config, seed=args.seed, device=device, overwrite=args.overwrite,
-                                     cuda_graph=not args.eager)
+        model, record, ema = run_step(config, seed=args.seed, device=device, save=False, cuda_graph=not args.eager)
     except (DataError, DeviceError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(format_result(record))
     if ema is not None:
         print(format_result(record, "ema_test_acc"))
-    return 0
+    return 0 if save_run(record, overwrite=args.overwrite) else 1
 
 
 def main(argv=None):
@@ -117,7 +118,12 @@ def main(argv=None):
     if args.evidence:
         check_evidence(p, args)
         os.environ["ERA_MNIST_EVIDENCE"] = "1"
-    return train(args)
+    try:
+        return train(args)
+    except KeyboardInterrupt:
+        print("interrupted: training stopped and no record was written; run the same command again "
+              "to train from the start", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,13 +1,14 @@
 import os
 import subprocess
 import sys
+import tempfile
 
 import pytest
 import torch
 
 from era_mnist import reproduce
 from era_mnist.__main__ import main
-from era_mnist.utils import experiment, load_record, record_path
+from era_mnist.utils import experiment, load_record, record_path, records
 
 
 def cli(*args, env=None):
@@ -91,6 +92,41 @@ def test_train_keeps_a_users_runs_out_of_the_evidence(user_repo, tiny_data, monk
     assert [f for f in files(user_repo) if "previous" not in f] == ["Data/local/runs/step03_seed1.json",
                                                                     "Data/runs/step03_seed1.json"]
     assert load_record(user_repo / "Data" / "local" / "runs" / "step03_seed1.json").mode == "custom"
+
+
+def test_ctrl_c_gives_one_line_and_exit_130(smoke_data, monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(experiment, "load_mnist", lambda device, smoke: smoke_data)
+    monkeypatch.setattr(experiment, "fit", interrupted)
+    path = record_path(3, 12345, "smoke")
+    path.unlink(missing_ok=True)
+    assert main(["train", "--step", "3", "--smoke", "--seed", "12345"]) == 130
+    assert capsys.readouterr().err == ("interrupted: training stopped and no record was written; run the same command "
+                                       "again to train from the start\n")
+    assert not path.exists()
+
+
+def test_the_result_is_printed_before_a_record_that_cannot_be_written(user_repo, tiny_data, tmp_path, monkeypatch,
+                                                                      capsys):
+    monkeypatch.setattr(experiment, "load_mnist", lambda device, smoke: tiny_data)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    write = records.write_atomically
+
+    def read_only_data(path, text):
+        if "Data" in path.parts:
+            raise OSError(30, "Read-only file system", str(path))
+        write(path, text)
+    monkeypatch.setattr(records, "write_atomically", read_only_data)
+    assert main(["train", "--step", "3", "--epochs", "1"]) == 1
+    out, err = capsys.readouterr()
+    assert "Result: step 3 (lighter), seed 1, custom run (epochs=1) on cpu" in out
+    kept = tmp_path / "tmp" / "era_mnist_unsaved" / "step03_seed1.json"
+    assert err.splitlines()[-1] == (f"error: the record could not be written to Data/local/runs (Read-only file "
+                                    f"system); it was written to {kept} instead: move it to Data/local/runs once "
+                                    "that folder can be written")  # after the progress bars
+    assert load_record(kept).mode == "custom"
 
 
 @pytest.fixture

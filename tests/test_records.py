@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from era_mnist.utils import (RecordError, RunRecord, figure_path, full_records, load_record, output_dir, run_step,
-                             step_config)
+from era_mnist.utils import (RecordError, RunRecord, figure_path, full_records, load_record, output_dir, records,
+                             run_step, save_run, step_config)
 from era_mnist.utils.records import REPO_ROOT, archive_existing
 
 DATA = REPO_ROOT / "Data"
@@ -116,6 +116,42 @@ def test_an_earlier_record_is_moved_aside_not_lost(tmp_path):
     assert not path.exists() and kept.parent == tmp_path / "previous"
     assert load_record(kept) == record()
     assert archive_existing(path) is None
+
+
+@pytest.fixture
+def unwritable_runs(user_repo, tmp_path, monkeypatch):
+    """Data/local/runs/ behaves as a read-only folder (tests may run as root, who can write anywhere)."""
+    spare = tmp_path / "tmp"
+    spare.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spare))
+    write = records.write_atomically
+
+    def refuse(path, text):
+        if "Data" in Path(path).parts:
+            raise OSError(30, "Read-only file system", str(path))
+        write(path, text)
+    monkeypatch.setattr(records, "write_atomically", refuse)
+    return spare / "era_mnist_unsaved"
+
+
+def test_a_record_that_cannot_be_written_is_kept_elsewhere(unwritable_runs, capsys):
+    assert not save_run(record()) and not save_run(record(wall_seconds=2.0))
+    err = capsys.readouterr().err
+    assert err.count("error: the record could not be written to Data/local/runs (Read-only file system); "
+                     f"it was written to {unwritable_runs}/") == 2 and "move it to Data/local/runs" in err
+    kept = sorted(unwritable_runs.iterdir())  # a second one never replaces the first
+    assert [p.name for p in kept] == ["step10_seed3-2.json", "step10_seed3.json"]
+    assert load_record(kept[1]) == record() and load_record(kept[0]) == record(wall_seconds=2.0)
+
+
+def test_a_record_that_cannot_be_written_anywhere_is_printed(unwritable_runs, monkeypatch, capsys):
+    def full_disk(*args):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(records, "reserve", full_disk)
+    assert not save_run(record())
+    out, err = capsys.readouterr()
+    assert "nor to" in err and "No space left" in err and "here it is, to save by hand" in err
+    assert RunRecord(**json.loads(out)) == record()
 
 
 def test_a_corrupt_record_names_its_file(user_repo):

@@ -3,6 +3,7 @@ and where every output goes: the committed evidence is written only when asked f
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -209,15 +210,47 @@ def refuse_overwrite(path):
                               "pass overwrite=True (CLI: --overwrite) to replace it")
 
 
+UNSAVED = "era_mnist_unsaved"  # in the system's temporary folder: a record that cannot go where it belongs
+
+
 def save_run(record, overwrite=False):
     """Write a finished run's record where its mode puts it, an earlier one moved to ``previous/``
-    beside it (replaced with ``overwrite``), and say where."""
+    beside it (replaced with ``overwrite``), and say where. A folder that cannot be written
+    (read-only, full) never costs the run: see ``keep_unsaved``. Returns True when the record went
+    where it belongs."""
     overwrite = overwrite or record.mode == "smoke"  # smoke records are throwaway: a rerun replaces them
-    folder = output_dir("runs", record.mode)
-    if not overwrite and (kept := archive_existing(folder / record.filename)):
-        print(f"The previous record of this step and seed was moved to {shown(kept)}")
-    path = record.save(folder, overwrite=overwrite)
+    folder = None
+    try:
+        folder = output_dir("runs", record.mode)
+        if not overwrite and (kept := archive_existing(folder / record.filename)):
+            print(f"The previous record of this step and seed was moved to {shown(kept)}")
+        path = record.save(folder, overwrite=overwrite)
+    except OSError as error:
+        keep_unsaved(record, shown(folder or error.filename or "its runs folder"), error)
+        return False
     print(f"Record written to {shown(path)}")
+    return True
+
+
+def keep_unsaved(record, home, error):
+    """Write a record that could not go ``home`` into the temporary folder's era_mnist_unsaved/,
+    under a name no other record has, or else print it as JSON; and say which, and why."""
+    failed = f"error: the record could not be written to {home} ({error.strerror or error})"
+    folder, path = Path(tempfile.gettempdir()) / UNSAVED, None
+    text = json.dumps(asdict(record), indent=1) + "\n"
+    try:
+        folder.mkdir(exist_ok=True)
+        path = reserve(folder, Path(record.filename).stem, ".json")
+        write_atomically(path, text)
+    except OSError as spare_error:
+        if path:
+            path.unlink(missing_ok=True)
+        print(f"{failed}, nor to {folder} ({spare_error.strerror or spare_error}); here it is, to save by hand:",
+              file=sys.stderr)
+        print(text, end="")
+        return
+    print(f"{failed}; it was written to {path} instead: move it to {home} once that folder can be written",
+          file=sys.stderr)
 
 
 def full_records():
