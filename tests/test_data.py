@@ -2,6 +2,7 @@ import hashlib
 import os
 import re
 import shutil
+import subprocess
 import time
 
 import pytest
@@ -129,17 +130,19 @@ def test_a_bad_environment_variable_is_named(tmp_path, monkeypatch, what):
     if what.startswith("is a file"):
         path.write_text("")
     monkeypatch.setenv("ERA_MNIST_DATA", str(path))
-    with pytest.raises(DataError, match=f"ERA_MNIST_DATA={re.escape(str(path))} {what}: point it at a folder holding MNIST/raw/ "
-                                        ".*or unset ERA_MNIST_DATA"):
+    with pytest.raises(DataError, match=f"ERA_MNIST_DATA={re.escape(str(path))} {what}: point it at a folder "
+                                        "holding MNIST/raw/ .*or unset ERA_MNIST_DATA"):
         prepare_raw()
 
 
 def test_the_repository_hint_runs_from_its_root(tmp_path, monkeypatch):
     monkeypatch.delenv("ERA_MNIST_DATA", raising=False)
     monkeypatch.setattr(data_module, "REPO_ROOT", tmp_path)
-    with pytest.raises(DataError, match="restore it with `git checkout -- Data/MNIST/raw` \\(from the repository root\\)"):
+    hint = r"restore it with `git checkout -- Data/MNIST/raw` \(from the repository root\)"
+    with pytest.raises(DataError, match=hint):
         prepare_raw()
-    assert (REPO_ROOT / "Data" / "MNIST" / "raw" / "SHA256SUMS").is_file()  # the path the hint names
+    tracked = subprocess.run(["git", "-C", str(REPO_ROOT), "ls-files", "Data/MNIST/raw"], capture_output=True, text=True)
+    assert tracked.returncode == 128 or "Data/MNIST/raw/SHA256SUMS" in tracked.stdout  # 128: not a git checkout
 
 
 def test_a_malformed_checksum_line_is_named(copy_root):

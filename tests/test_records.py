@@ -60,12 +60,13 @@ def test_output_goes_where_the_mode_says(user_repo, monkeypatch):
     local, evidence = user_repo / "Data" / "local", user_repo / "Data"
     assert output_dir("runs") == local / "runs" and output_dir("figures", "full") == local / "figures"
     assert output_dir("runs", False) == evidence / "runs"  # reading the committed records
-    assert output_dir("runs", "smoke") == output_dir("runs", True) == Path(tempfile.gettempdir()) / "era_mnist_smoke" / "runs"
+    smoke = Path(tempfile.gettempdir()) / "era_mnist_smoke"
+    assert output_dir("runs", "smoke") == output_dir("runs", True) == smoke / "runs"
     monkeypatch.setenv("ERA_MNIST_EVIDENCE", "1")
     assert output_dir("runs") == output_dir("runs", "full") == evidence / "runs"
     assert output_dir("runs", "custom") == local / "runs"  # a custom run is never evidence
     monkeypatch.setenv("ERA_MNIST_SMOKE", "1")
-    assert output_dir("figures") == Path(tempfile.gettempdir()) / "era_mnist_smoke" / "figures"
+    assert output_dir("figures") == smoke / "figures"
 
 
 def test_a_users_run_is_kept_under_data_local_only(user_repo, tiny_data):

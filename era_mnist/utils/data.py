@@ -53,7 +53,8 @@ def _fix(root, named_by):
     if named_by is None:
         return "restore it with `git checkout -- Data/MNIST/raw` (from the repository root)"
     return (f"{named_by}={root} points here: restore it by copying the repository's Data/MNIST/raw/ (the four "
-            f".gz files and {SUMS}) to {root / 'MNIST' / 'raw'}, or {INSTEAD[named_by]} to use the repository's own copy")
+            f".gz files and {SUMS}) to {root / 'MNIST' / 'raw'}, or {INSTEAD[named_by]} to use the repository's "
+            "own copy")
 
 
 def _sha256(path):
