@@ -5,11 +5,13 @@ validate a trial's recipe on new seeds. Needs the search extra: ``pip install -e
     python benchmarks/study.py under-8000 --table
     python benchmarks/study.py under-8000 --validate 7 --seeds $(seq 1 20)
 
-The studies are stored in Data/search/studies.db (``--storage URL`` for another database, e.g.
-PostgreSQL, shared by workers on several machines); each finished run is also a JSON record in
-Data/search/<study>/.
+The studies are stored in studies.db beside their records (``--storage URL`` for another
+database, e.g. PostgreSQL, shared by workers on several machines); each finished run is also a
+JSON record in <study>/. Both go to the git-ignored Data/local/search/, or with ``--evidence`` to
+Data/search/, the committed search that the README quotes.
 """
 import argparse
+import os
 
 from era_mnist.study import STUDIES, search, study_table, validate
 
@@ -19,12 +21,15 @@ def main(argv=None):
     p.add_argument("study", choices=list(STUDIES), help="the parameter budget's study")
     p.add_argument("--trials", type=int, help="run until the study holds this many finished trials")
     p.add_argument("--workers", type=int, default=1, help="processes side by side (default 1)")
-    p.add_argument("--storage", help="a database URL (default: sqlite:///Data/search/studies.db)")
+    p.add_argument("--storage", help="a database URL (default: sqlite:///.../search/studies.db)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--table", action="store_true", help="print the study's trials, best first")
     p.add_argument("--validate", type=int, metavar="TRIAL", help="train this trial's recipe on --seeds")
     p.add_argument("--seeds", type=int, nargs="+", default=list(range(1, 21)))
+    p.add_argument("--evidence", action="store_true", help="write Data/search/, the committed search")
     args = p.parse_args(argv)
+    if args.evidence:
+        os.environ["ERA_MNIST_EVIDENCE"] = "1"  # as train --evidence: this process and its workers
     if args.trials:
         search(args.study, args.trials, args.workers, args.storage, args.device)
     if args.validate is not None:

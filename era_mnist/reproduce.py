@@ -1,7 +1,6 @@
 """Re-run the series in full mode: execute the notebooks in place, then rewrite the README's
 results from the records they wrote. ``python -m era_mnist reproduce [--steps N ...]``."""
 import os
-import re
 import time
 
 import nbformat
@@ -10,8 +9,8 @@ from nbconvert.preprocessors import ExecutePreprocessor
 from .model import STEPS
 from .search import PARETO_FIGURE, describe, search_records, search_rows
 from .utils.plots import plot_series
-from .utils.records import (REPO_ROOT, TARGET, epochs_at_target, full_records, is_smoke, output_dir,
-                            write_atomically)
+from .utils.records import (REPO_ROOT, TARGET, RecordError, epochs_at_target, full_records, is_smoke, output_dir,
+                            shown, write_atomically)
 from .utils.report import REFERENCE, seed_stats
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -106,7 +105,7 @@ def results_markdown(records):
         lines += [""] + _seed_rows(10, records[10])
     if found := search_records(smoke=False):
         lines += [""] + _search_rows(found)
-    figures = output_dir("figures", smoke=False)
+    figures = output_dir("figures", "evidence")
     shown = [(f"step10_seed1_{kind}.png", what) for kind, what in
              (("curves", "step 10 curves"), ("misclassified", "step 10 misclassified digits"))]
     shown += [(SERIES_FIGURE, "test accuracy per epoch, all steps"),
@@ -117,13 +116,18 @@ def results_markdown(records):
     return "\n".join(lines + [END])
 
 
-def update_readme(readme=README):
-    """Rewrite the marked results block of the README from the records."""
+def update_readme(readme=None):
+    """Rewrite the marked results block of the README (default: the repository's) from the records."""
+    readme = readme or README
     text = readme.read_text()
-    block = results_markdown(full_records())
-    new = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
-    readme.write_text(new)
-    return new
+    start, end = text.find(START), text.find(END)
+    if text.count(START) != 1 or text.count(END) != 1 or end < start:
+        raise RecordError(f"{shown(readme)} has no results block to rewrite (one line {START!r}, then one line "
+                          f"{END!r}): put the two lines back where the results go, or restore the file with "
+                          f"`git checkout -- {shown(readme)}`")
+    records = full_records()
+    write_atomically(readme, text[:start] + results_markdown(records) + text[end + len(END):])
+    print(f"README results rewritten from {sum(len(seeds) for seeds in records.values())} records")
 
 
 def series_figure(records):
@@ -132,13 +136,14 @@ def series_figure(records):
     if runs:
         devices = ", ".join(sorted({r.device for r in runs}))
         plot_series(runs, title=f"seed 1, full runs on {devices}, torch {runs[0].torch_version}",
-                    save=output_dir("figures", smoke=False) / SERIES_FIGURE)
+                    save=output_dir("figures", "evidence") / SERIES_FIGURE)
 
 
 def reproduce(steps):
     """Execute the notebooks of ``steps`` in full mode, then redraw the series figure and README."""
     if is_smoke():
         raise SystemExit("error: reproduce writes the committed notebooks and records; unset ERA_MNIST_SMOKE")
+    os.environ["ERA_MNIST_EVIDENCE"] = "1"  # this process and the notebooks' kernels write Data/ itself
     os.environ["TQDM_DISABLE"] = "1"  # the committed notebooks keep one line per epoch, no bars
     for step in steps:
         path = notebook_path(step)
@@ -146,7 +151,5 @@ def reproduce(steps):
         print(f"executing {path.name} ...", flush=True)
         execute_notebook(path)
         print(f"  done in {time.perf_counter() - start:.0f} s", flush=True)
-    records = full_records()
-    series_figure(records)
+    series_figure(full_records())
     update_readme()
-    print(f"README results rewritten from {sum(len(s) for s in records.values())} records")

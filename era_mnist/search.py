@@ -63,7 +63,7 @@ def train_candidates(names, seeds, device=None, data=None):
                 print(f"{name} seed {seed}: already recorded in {shown(path)}")
                 continue
             print(f"{name} ({parameters(config):,} parameters) seed {seed}", flush=True)
-            record = run_step(config, seed, device, data, save=False)[1]
+            record = run_step(config, seed, device, data, save=False, full_run=True)[1]
             if not is_smoke():
                 refuse_overwrite(path)
             write_atomically(path, json.dumps(asdict(record), indent=1) + "\n")

@@ -24,7 +24,7 @@ from optuna.pruners import PercentilePruner
 from optuna.samplers import TPESampler
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
-from .utils.experiment import StepConfig, network, run_step, step_config
+from .utils.experiment import StepConfig, network, run_config, run_step, step_config
 from .utils.records import TARGET, is_smoke, load_record, output_dir, refuse_overwrite, shown, write_atomically
 from .utils.train import pick_device
 
@@ -82,11 +82,6 @@ def parameters(config):
     return sum(p.numel() for p in network(config).parameters())
 
 
-def smoke_config(config):
-    """The configuration as run in smoke mode: 2 epochs (as run_step trains it)."""
-    return replace(config, epochs=min(config.epochs, 2)) if is_smoke() else config
-
-
 def recorded(folder, config, seed):
     """The path of a full-run record in ``folder`` of this very configuration and seed, or None:
     a trial retried after its worker died, or a validation run again, reuses what finished."""
@@ -106,7 +101,7 @@ def train_recorded(config, seed, path, data, device, on_epoch=None):
         for row in record.history if on_epoch else []:
             on_epoch(row)
         return record
-    record = run_step(config, seed, device, data, save=False, on_epoch=on_epoch)[1]
+    record = run_step(config, seed, device, data, save=False, full_run=True, on_epoch=on_epoch)[1]
     if not is_smoke():
         refuse_overwrite(path)
     write_atomically(path, json.dumps(asdict(record), indent=1) + "\n")
@@ -116,7 +111,7 @@ def train_recorded(config, seed, path, data, device, on_epoch=None):
 
 def objective(trial, study_name, data, device):
     budget, archs = STUDIES[study_name]
-    config = smoke_config(suggest(trial, archs))
+    config = run_config(suggest(trial, archs))
     n = parameters(config)
     trial.set_user_attr("params", n)
     trial.set_user_attr("config", asdict(config))
@@ -199,7 +194,7 @@ def validate(name, number, seeds, url=None, device="auto"):
     (the seeds the trial itself trained are read back). Returns the records."""
     from .utils.data import load_mnist
     trial = load_study(name, url).trials[number]
-    config = smoke_config(StepConfig(**trial.user_attrs["config"]))
+    config = run_config(StepConfig(**trial.user_attrs["config"]))
     folder = output_dir("search") / name
     folder.mkdir(exist_ok=True)
     device = pick_device(device)

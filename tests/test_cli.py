@@ -1,10 +1,14 @@
+import os
 import subprocess
 import sys
+import tempfile
 
 import pytest
 import torch
 
-from era_mnist.utils import load_record, record_path
+from era_mnist import reproduce
+from era_mnist.__main__ import main
+from era_mnist.utils import experiment, load_record, record_path, records
 
 
 def cli(*args, env=None):
@@ -19,6 +23,11 @@ def cli(*args, env=None):
     (["train", "--step", "3", "--device", "tpu"], "invalid choice: 'tpu'"),
     (["train"], "the following arguments are required: --step"),
     (["fly"], "invalid choice: 'fly'"),
+    (["train", "--step", "3", "--seed", "-1"], "expected a whole number from 0 to 4294967295, got '-1'"),
+    (["train", "--step", "3", "--seed", "4294967296"], "expected a whole number from 0 to 4294967295"),
+    (["train", "--step", "10", "--epochs", "1", "--evidence"],
+     "step 10 trains 15 epochs there, not --epochs 1; drop --evidence to keep this custom run in Data/local/runs/"),
+    (["train", "--step", "10", "--smoke", "--evidence"], "which a smoke run never is"),
 ])
 def test_bad_arguments_get_argparse_messages(args, message):
     result = cli(*args)
@@ -35,9 +44,9 @@ def test_cuda_without_gpu_says_what_to_do():
 
 
 def test_missing_data_says_what_to_do(tmp_path):
-    import os
     result = cli("train", "--step", "3", "--smoke", env={**os.environ, "ERA_MNIST_DATA": str(tmp_path)})
     assert result.returncode == 1 and "SHA256SUMS is missing" in result.stderr
+    assert f"ERA_MNIST_DATA={tmp_path} points here" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -53,12 +62,94 @@ def test_smoke_train_prints_result_and_record():
     assert result.returncode == 0, result.stderr
     assert "[smoke] epoch  2/2" in result.stdout and "Result: step 8 (maxpool), seed 11, smoke run" in result.stdout
     assert "Total params: 7,884" in result.stdout and "step08_seed11.json" in result.stdout
-    record = load_record(record_path(8, 11, smoke=True))
+    assert "StepConfig(step=8, epochs=2," in result.stdout  # the epochs it runs, not the step's 15
+    record = load_record(record_path(8, 11, "smoke"))
     assert record.train_path == "eager" and record.cpu_threads >= 1
 
 
 def test_reproduce_refuses_in_smoke_mode():
-    import os
     result = cli("reproduce", "--steps", "3", env={**os.environ, "ERA_MNIST_SMOKE": "1"})
     assert result.returncode == 1 and "unset ERA_MNIST_SMOKE" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def files(folder):
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def test_train_keeps_a_users_runs_out_of_the_evidence(user_repo, tiny_data, monkeypatch, capsys):
+    """What a fresh clone's `python -m era_mnist train --step 10` does: Data/local/ only (git-ignored)."""
+    monkeypatch.setattr(experiment, "load_mnist", lambda device, smoke: tiny_data)
+    assert main(["train", "--step", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "Result: step 3 (lighter), seed 1, full run on cpu" in out
+    assert "Record written to Data/local/runs/step03_seed1.json" in out
+    assert files(user_repo) == ["Data/local/runs/step03_seed1.json"]
+    assert main(["train", "--step", "3", "--epochs", "1"]) == 0
+    assert "seed 1, custom run (epochs=1) on cpu" in capsys.readouterr().out
+    assert main(["train", "--step", "3", "--evidence"]) == 0  # only when asked: the committed evidence
+    assert "Record written to Data/runs/step03_seed1.json" in capsys.readouterr().out
+    assert [f for f in files(user_repo) if "previous" not in f] == ["Data/local/runs/step03_seed1.json",
+                                                                    "Data/runs/step03_seed1.json"]
+    assert load_record(user_repo / "Data" / "local" / "runs" / "step03_seed1.json").mode == "custom"
+
+
+def test_ctrl_c_gives_one_line_and_exit_130(smoke_data, monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(experiment, "load_mnist", lambda device, smoke: smoke_data)
+    monkeypatch.setattr(experiment, "fit", interrupted)
+    path = record_path(3, 12345, "smoke")
+    path.unlink(missing_ok=True)
+    assert main(["train", "--step", "3", "--smoke", "--seed", "12345"]) == 130
+    assert capsys.readouterr().err == ("interrupted: training stopped and no record was written; run the same command "
+                                       "again to train from the start\n")
+    assert not path.exists()
+
+
+def test_the_result_is_printed_before_a_record_that_cannot_be_written(user_repo, tiny_data, tmp_path, monkeypatch,
+                                                                      capsys):
+    monkeypatch.setattr(experiment, "load_mnist", lambda device, smoke: tiny_data)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    write = records.write_atomically
+
+    def read_only_data(path, text):
+        if "Data" in path.parts:
+            raise OSError(30, "Read-only file system", str(path))
+        write(path, text)
+    monkeypatch.setattr(records, "write_atomically", read_only_data)
+    assert main(["train", "--step", "3", "--epochs", "1"]) == 1
+    out, err = capsys.readouterr()
+    assert "Result: step 3 (lighter), seed 1, custom run (epochs=1) on cpu" in out
+    kept = tmp_path / "tmp" / "era_mnist_unsaved" / "step03_seed1.json"
+    assert err.splitlines()[-1] == (f"error: the record could not be written to Data/local/runs (Read-only file "
+                                    f"system); it was written to {kept} instead: move it to Data/local/runs once "
+                                    "that folder can be written")  # after the progress bars
+    assert load_record(kept).mode == "custom"
+
+
+@pytest.fixture
+def readme(tmp_path, monkeypatch):
+    path = tmp_path / "README.md"
+    monkeypatch.setattr(reproduce, "README", path)
+    return path
+
+
+def test_readme_only_says_when_the_markers_are_missing(readme, capsys):
+    readme.write_text("# era_mnist\n\nno results block\n")
+    assert main(["reproduce", "--readme-only"]) == 1
+    assert "has no results block to rewrite" in capsys.readouterr().err
+    assert readme.read_text() == "# era_mnist\n\nno results block\n"
+
+
+def test_readme_only_names_a_corrupt_record(user_repo, readme, capsys):
+    readme.write_text(f"{reproduce.START}\n{reproduce.END}\n")
+    (user_repo / "Data" / "runs").mkdir(parents=True)
+    (user_repo / "Data" / "runs" / "step03_seed1.json").write_text("")
+    assert main(["reproduce", "--readme-only"]) == 1
+    assert capsys.readouterr().err.startswith("error: run record Data/runs/step03_seed1.json cannot be read (")
+    (user_repo / "Data" / "runs" / "step03_seed1.json").unlink()
+    assert main(["reproduce", "--readme-only"]) == 0
+    assert "README results rewritten from 0 records" in capsys.readouterr().out
+    assert "| 3 | lighter | 10,790 | no full run yet |" in readme.read_text()

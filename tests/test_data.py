@@ -1,10 +1,17 @@
+import hashlib
+import os
+import re
 import shutil
+import subprocess
+import time
 
 import pytest
 import torch
 
 from era_mnist.utils import DataError, data_root, load_mnist, prepare_raw
+from era_mnist.utils import data as data_module
 from era_mnist.utils.data import RAW_FILES
+from era_mnist.utils.records import REPO_ROOT
 
 # The facts that identify the genuine set (Data/MNIST/README.md).
 FIRST_TRAIN = [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
@@ -72,10 +79,86 @@ def test_corrupt_file_gives_one_clear_error(copy_root):
 
 def test_missing_file_gives_one_clear_error(copy_root):
     (copy_root / "MNIST" / "raw" / "train-images-idx3-ubyte.gz").unlink()
-    with pytest.raises(DataError, match=r"train-images-idx3-ubyte\.gz is missing.*ERA_MNIST_DATA"):
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte\.gz is missing: root=.* points here: restore it"):
         prepare_raw(copy_root)
 
 
 def test_missing_folder_gives_one_clear_error(tmp_path):
     with pytest.raises(DataError, match="SHA256SUMS is missing"):
         prepare_raw(tmp_path)
+
+
+def sha256(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "one byte flipped"])
+def test_a_damaged_cache_is_decompressed_again(copy_root, damage, capsys):
+    prepare_raw(copy_root)
+    cache = copy_root / "MNIST" / "raw" / "train-labels-idx1-ubyte"
+    good = sha256(cache)
+    blob = bytearray(cache.read_bytes())
+    blob[5000] ^= 0xFF
+    cache.write_bytes({"truncated": blob[:1000], "empty": b"", "one byte flipped": blob}[damage])
+    capsys.readouterr()
+    prepare_raw(copy_root)
+    assert sha256(cache) == good and cache.stat().st_size == 60_008
+    assert capsys.readouterr().err == (f"MNIST file {cache} does not match SHA256SUMS (truncated or changed): "
+                                       "decompressing it again from train-labels-idx1-ubyte.gz\n")
+    assert load_mnist("cpu", root=copy_root, smoke=True).train_y[:10].tolist() == FIRST_TRAIN
+
+
+def test_the_sums_cover_the_decompressed_files_too():
+    lines = (data_root() / "MNIST" / "raw" / "SHA256SUMS").read_text().split()
+    assert sorted(lines[1::2]) == sorted([*RAW_FILES, *(f"{n}.gz" for n in RAW_FILES)])
+
+
+def test_an_unwritable_folder_gives_one_clear_error(copy_root, monkeypatch):
+    def read_only(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+    monkeypatch.setattr(data_module.tempfile, "mkstemp", read_only)
+    monkeypatch.setenv("ERA_MNIST_DATA", str(copy_root))
+    with pytest.raises(DataError, match=r"MNIST folder .*/MNIST/raw cannot be written \(Read-only file system\), "
+                                        r"so train-images-idx3-ubyte cannot be decompressed there \(ERA_MNIST_DATA="
+                                        r".* points here\): make it writable, or copy MNIST/raw/ to a writable folder"):
+        prepare_raw()
+
+
+@pytest.mark.parametrize("what", ["does not exist", "is a file, not a folder"])
+def test_a_bad_environment_variable_is_named(tmp_path, monkeypatch, what):
+    path = tmp_path / "mnist"
+    if what.startswith("is a file"):
+        path.write_text("")
+    monkeypatch.setenv("ERA_MNIST_DATA", str(path))
+    with pytest.raises(DataError, match=f"ERA_MNIST_DATA={re.escape(str(path))} {what}: point it at a folder "
+                                        "holding MNIST/raw/ .*or unset ERA_MNIST_DATA"):
+        prepare_raw()
+
+
+def test_the_repository_hint_runs_from_its_root(tmp_path, monkeypatch):
+    monkeypatch.delenv("ERA_MNIST_DATA", raising=False)
+    monkeypatch.setattr(data_module, "REPO_ROOT", tmp_path)
+    hint = r"restore it with `git checkout -- Data/MNIST/raw` \(from the repository root\)"
+    with pytest.raises(DataError, match=hint):
+        prepare_raw()
+    tracked = subprocess.run(["git", "-C", str(REPO_ROOT), "ls-files", "Data/MNIST/raw"], capture_output=True, text=True)
+    assert tracked.returncode == 128 or "Data/MNIST/raw/SHA256SUMS" in tracked.stdout  # 128: not a git checkout
+
+
+def test_a_malformed_checksum_line_is_named(copy_root):
+    sums = copy_root / "MNIST" / "raw" / "SHA256SUMS"
+    lines = sums.read_text().splitlines()
+    sums.write_text("\n".join([lines[0], "not a checksum", *lines[1:]]) + "\n")
+    with pytest.raises(DataError, match=f"{re.escape(str(sums))} line 2 is malformed \\('not a checksum'; expected"):
+        prepare_raw(copy_root)
+
+
+def test_a_killed_decompressions_leftovers_go(copy_root):
+    raw = copy_root / "MNIST" / "raw"
+    old, fresh = raw / ".train-images-idx3-ubyte.k1ll3d", raw / ".t10k-images-idx3-ubyte.running"
+    for path in (old, fresh):
+        path.write_bytes(b"x" * 1000)
+    hour_ago = time.time() - 3600
+    os.utime(old, (hour_ago, hour_ago))
+    prepare_raw(copy_root)
+    assert not old.exists() and fresh.exists()  # a fresh one may be another process's, still writing

@@ -2,18 +2,21 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
-from era_mnist.utils import RunRecord, load_record, output_dir, run_step, step_config
-from era_mnist.utils.records import REPO_ROOT
+from era_mnist.utils import (RecordError, RunRecord, figure_path, full_records, load_record, output_dir, records,
+                             run_step, save_run, step_config)
+from era_mnist.utils.records import REPO_ROOT, archive_existing
 
 DATA = REPO_ROOT / "Data"
 
 
 def record(**changes):
-    fields = dict(step=10, name="onecycle", seed=3, params=7884, config={}, device="cpu",
+    fields = dict(step=10, name="onecycle", seed=3, params=7884, config=asdict(step_config(10)), device="cpu",
                   torch_version="x", wall_seconds=1.0, mode="full",
                   history=[dict(epoch=1, train_acc=90.0, test_acc=99.5, lr=0.1)])
     return RunRecord(**{**fields, **changes})
@@ -47,16 +50,117 @@ def test_smoke_runs_leave_data_untouched(smoke_mode, smoke_data):
     subprocess.run([sys.executable, "-m", "era_mnist", "train", "--step", "6", "--smoke", "--seed", "7"],
                    check=True, capture_output=True, env={**os.environ, "ERA_MNIST_SMOKE": ""})
     assert snapshot(DATA) == before
-    smoke_runs = output_dir("runs", smoke=True)
+    smoke_runs = output_dir("runs", "smoke")
     assert Path(smoke_runs).resolve() != (DATA / "runs").resolve()
     assert load_record(smoke_runs / "step03_seed7.json").mode == "smoke"
     assert load_record(smoke_runs / "step06_seed7.json").mode == "smoke"
 
 
+def test_output_goes_where_the_mode_says(user_repo, monkeypatch):
+    local, evidence = user_repo / "Data" / "local", user_repo / "Data"
+    assert output_dir("runs") == local / "runs" and output_dir("figures", "full") == local / "figures"
+    assert output_dir("runs", False) == evidence / "runs"  # reading the committed records
+    smoke = Path(tempfile.gettempdir()) / "era_mnist_smoke"
+    assert output_dir("runs", "smoke") == output_dir("runs", True) == smoke / "runs"
+    monkeypatch.setenv("ERA_MNIST_EVIDENCE", "1")
+    assert output_dir("runs") == output_dir("runs", "full") == evidence / "runs"
+    assert output_dir("runs", "custom") == local / "runs"  # a custom run is never evidence
+    monkeypatch.setenv("ERA_MNIST_SMOKE", "1")
+    assert output_dir("figures") == smoke / "figures"
+
+
+def test_a_users_run_is_kept_under_data_local_only(user_repo, tiny_data):
+    before = snapshot(DATA)
+    _, run, _ = run_step(step_config(3), seed=2, device="cpu", data=tiny_data)
+    assert run.mode == "full" and len(run.history) == 15
+    local = user_repo / "Data" / "local"
+    assert load_record(local / "runs" / "step03_seed2.json") == run
+    assert figure_path(run, "curves") == local / "figures" / "step03_seed2_curves.png"
+    assert sorted(p.name for p in (user_repo / "Data").iterdir()) == ["local"]  # not Data/runs/, Data/figures/
+    assert snapshot(DATA) == before
+    git = subprocess.run(["git", "-C", str(REPO_ROOT), "check-ignore", "-q", "Data/local/runs/step10_seed1.json"])
+    assert git.returncode in (0, 128)  # ignored by git (128: not a git checkout)
+
+
+def test_evidence_mode_writes_data_runs(user_repo, tiny_data, monkeypatch):
+    monkeypatch.setenv("ERA_MNIST_EVIDENCE", "1")
+    _, run, _ = run_step(step_config(3), seed=2, device="cpu", data=tiny_data)
+    assert load_record(user_repo / "Data" / "runs" / "step03_seed2.json") == run
+    assert figure_path(run, "curves") == user_repo / "Data" / "figures" / "step03_seed2_curves.png"
+
+
+def test_a_custom_run_is_labelled_and_never_counted(user_repo, tiny_data, monkeypatch):
+    monkeypatch.setenv("ERA_MNIST_EVIDENCE", "1")
+    _, run, _ = run_step(step_config(10, epochs=1), seed=6, device="cpu", data=tiny_data)
+    assert run.mode == "custom" and "seed 6, custom run (epochs=1) on cpu" in run.label()
+    assert (user_repo / "Data" / "local" / "runs" / "step10_seed6.json").exists()  # not the evidence
+    assert not (user_repo / "Data" / "runs" / "step10_seed6.json").exists()
+    # a record from before custom runs existed: mode "full", 1 epoch, in Data/runs/
+    record(seed=6, config=asdict(step_config(10, epochs=1))).save(user_repo / "Data" / "runs")
+    record(seed=1).save(user_repo / "Data" / "runs")
+    assert list(full_records()) == [10] and list(full_records()[10]) == [1]
+
+
+def test_two_archives_in_one_second_are_both_kept(tmp_path):
+    path = record().save(tmp_path)
+    first = archive_existing(path)
+    path = record(wall_seconds=2.0).save(tmp_path)
+    os.utime(path, ns=(first.stat().st_mtime_ns,) * 2)  # the same second, the same stamp
+    second = archive_existing(path)
+    assert first != second and first.parent == second.parent == tmp_path / "previous"
+    assert load_record(first).wall_seconds == 1.0 and load_record(second).wall_seconds == 2.0
+
+
 def test_an_earlier_record_is_moved_aside_not_lost(tmp_path):
-    from era_mnist.utils.records import archive_existing
     path = record().save(tmp_path)
     kept = archive_existing(path)
     assert not path.exists() and kept.parent == tmp_path / "previous"
     assert load_record(kept) == record()
     assert archive_existing(path) is None
+
+
+@pytest.fixture
+def unwritable_runs(user_repo, tmp_path, monkeypatch):
+    """Data/local/runs/ behaves as a read-only folder (tests may run as root, who can write anywhere)."""
+    spare = tmp_path / "tmp"
+    spare.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spare))
+    write = records.write_atomically
+
+    def refuse(path, text):
+        if "Data" in Path(path).parts:
+            raise OSError(30, "Read-only file system", str(path))
+        write(path, text)
+    monkeypatch.setattr(records, "write_atomically", refuse)
+    return spare / "era_mnist_unsaved"
+
+
+def test_a_record_that_cannot_be_written_is_kept_elsewhere(unwritable_runs, capsys):
+    assert not save_run(record()) and not save_run(record(wall_seconds=2.0))
+    err = capsys.readouterr().err
+    assert err.count("error: the record could not be written to Data/local/runs (Read-only file system); "
+                     f"it was written to {unwritable_runs}/") == 2 and "move it to Data/local/runs" in err
+    kept = sorted(unwritable_runs.iterdir())  # a second one never replaces the first
+    assert [p.name for p in kept] == ["step10_seed3-2.json", "step10_seed3.json"]
+    assert load_record(kept[1]) == record() and load_record(kept[0]) == record(wall_seconds=2.0)
+
+
+def test_a_record_that_cannot_be_written_anywhere_is_printed(unwritable_runs, monkeypatch, capsys):
+    def full_disk(*args):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(records, "reserve", full_disk)
+    assert not save_run(record())
+    out, err = capsys.readouterr()
+    assert "nor to" in err and "No space left" in err and "here it is, to save by hand" in err
+    assert RunRecord(**json.loads(out)) == record()
+
+
+def test_a_corrupt_record_names_its_file(user_repo):
+    (user_repo / "Data" / "runs").mkdir(parents=True)
+    (user_repo / "Data" / "runs" / "step10_seed1.json").write_text('{"step": 10, "hist')
+    with pytest.raises(RecordError, match=r"run record Data/runs/step10_seed1\.json cannot be read .*"
+                                          r"git checkout -- Data/runs/step10_seed1\.json"):
+        full_records()
+    (user_repo / "Data" / "runs" / "step10_seed1.json").write_text(json.dumps(asdict(record(config={"step": 99}))))
+    with pytest.raises(RecordError, match="unknown step 99"):
+        full_records()

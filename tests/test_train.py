@@ -73,6 +73,37 @@ def test_step_configs_follow_the_spec():
         step_config(12)
 
 
+@pytest.mark.parametrize("field, value, message", [
+    ("epochs", True, "epochs must be a whole number >= 1, not True"),
+    ("epochs", 1.5, "epochs must be a whole number"),
+    ("batch_size", 0, "batch_size must be a whole number >= 1"),
+    ("lr", 0, "lr must be a positive number"),
+    ("momentum", -5, "momentum must be a number from 0 up to"),
+    ("momentum", 1.0, "momentum must be a number from 0 up to"),
+    ("nesterov", "yes", "nesterov must be True"),
+    ("rotation", -7, "rotation must be a number of degrees"),
+    ("max_shift", 1.5, "max_shift must be a fraction"),
+    ("max_lr", 0, "max_lr must be a positive number with OneCycleLR"),
+    ("pct_start", 1.5, "pct_start must be a fraction strictly between 0 and 1"),
+    ("pct_start", 0, "pct_start must be a fraction strictly between 0 and 1"),
+    ("ema_decay", 1.5, "ema_decay must be None or a number strictly between 0 and 1"),
+    ("ema_decay", float("nan"), "ema_decay must be None or a number"),
+    ("scheduler", "cosine", "scheduler must be None or 'onecycle'"),
+    ("net", [8, 12], "net must be None or a dict"),
+])
+def test_a_bad_setting_is_refused_when_the_config_is_made(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        step_config(10, **{field: value})
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, True, 1.0])
+def test_a_bad_seed_is_refused_before_the_data_loads(seed, monkeypatch):
+    from era_mnist.utils import experiment
+    monkeypatch.setattr(experiment, "load_mnist", None)  # never reached
+    with pytest.raises(ValueError, match="the seed must be a whole number from 0 to 4294967295"):
+        run_step(step_config(3), seed=seed, device="cpu")
+
+
 def test_step10_schedule_is_onecycle(smoke_data):
     config = step_config(10)
     model = build(10)

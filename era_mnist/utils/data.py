@@ -1,8 +1,12 @@
 """MNIST from the repository's own copy, held as normalised tensors on the training device."""
+import contextlib
 import gzip
 import hashlib
 import os
+import re
+import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,12 +22,39 @@ SMOKE_TRAIN, SMOKE_TEST = 2000, 1000
 
 
 class DataError(RuntimeError):
-    """The MNIST files are missing or corrupt; the message says which file and what to do."""
+    """The MNIST files are missing, corrupt or cannot be written; the message says which file and
+    what to do."""
+
+
+SUMS = "SHA256SUMS"  # sha256sum's format: the four .gz files, then the files they decompress to
+STALE_SECONDS = 600  # a temporary file untouched this long is a killed decompression's, not a running one's
+
+
+def _locate(root=None):
+    """(the folder holding ``MNIST/raw/``, what named it: "root", "ERA_MNIST_DATA" or None for the
+    repository's Data/)."""
+    if root:
+        return Path(root), "root"
+    if env := os.environ.get("ERA_MNIST_DATA"):
+        return Path(env), "ERA_MNIST_DATA"
+    return REPO_ROOT / "Data", None
 
 
 def data_root(root=None):
     """The folder holding ``MNIST/raw/``: ``root``, else $ERA_MNIST_DATA, else the repository's Data/."""
-    return Path(root or os.environ.get("ERA_MNIST_DATA") or REPO_ROOT / "Data")
+    return _locate(root)[0]
+
+
+INSTEAD = {"ERA_MNIST_DATA": "unset ERA_MNIST_DATA", "root": "leave out root="}
+
+
+def _fix(root, named_by):
+    """What to do about a missing or corrupt file in the folder that ``named_by`` pointed at."""
+    if named_by is None:
+        return "restore it with `git checkout -- Data/MNIST/raw` (from the repository root)"
+    return (f"{named_by}={root} points here: restore it by copying the repository's Data/MNIST/raw/ (the four "
+            f".gz files and {SUMS}) to {root / 'MNIST' / 'raw'}, or {INSTEAD[named_by]} to use the repository's "
+            "own copy")
 
 
 def _sha256(path):
@@ -34,38 +65,90 @@ def _sha256(path):
     return digest.hexdigest()
 
 
+def _read_sums(path, fix):
+    """{file name: SHA256} from ``path``; every line well formed, every file listed."""
+    if not path.is_file():
+        raise DataError(f"MNIST checksum list {path} is missing: {fix}")
+    sums = {}
+    for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+        if line.strip():
+            match = re.fullmatch(r"([0-9a-fA-F]{64}) [ *](\S+)", line.strip())
+            if not match:
+                raise DataError(f"{path} line {number} is malformed ({line.strip()!r}; expected "
+                                f"'<64 hex digits>  <file name>'): {fix}")
+            sums[match[2]] = match[1].lower()
+    for name in (*RAW_FILES, *(f"{n}.gz" for n in RAW_FILES)):
+        if name not in sums:
+            raise DataError(f"{path} lists no checksum for {name}: {fix}")
+    return sums
+
+
+def _remove_stale(raw):
+    """Delete the hidden temporary files a killed decompression left; a running one keeps its own
+    file fresh, so only those untouched for STALE_SECONDS go."""
+    for name in RAW_FILES:
+        for tmp in raw.glob(f".{name}.*"):
+            with contextlib.suppress(OSError):
+                if time.time() - tmp.stat().st_mtime > STALE_SECONDS:
+                    tmp.unlink()
+
+
+def _decompress(gz, target, expected, fix):
+    """Decompress ``gz`` to a temporary file beside ``target``, check its SHA256, then rename it."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    digest = hashlib.sha256()
+    try:
+        with os.fdopen(fd, "wb") as out, gzip.open(gz, "rb") as src:
+            while block := src.read(1 << 20):
+                digest.update(block)
+                out.write(block)
+        if digest.hexdigest() != expected:
+            raise DataError(f"{gz} decompresses to data that does not match {SUMS}'s line for {target.name}: {fix}")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 def prepare_raw(root=None):
-    """Check the four ``.gz`` files against SHA256SUMS and decompress each once beside it.
+    """Check the four ``.gz`` files against SHA256SUMS and keep each decompressed beside it, checked
+    against SHA256SUMS too: a decompressed file that does not match (truncated, changed) is
+    decompressed again, and says so.
 
     Decompression writes to a temporary file that is renamed only when complete, so an
-    interrupted run leaves nothing half-written. Returns the data root.
+    interrupted run leaves nothing half-written (a killed one's leftovers go on a later load).
+    Returns the data root.
     """
-    root = data_root(root)
+    root, named_by = _locate(root)
+    fix = _fix(root, named_by)
+    if named_by and not root.is_dir():
+        what = "is a file, not a folder" if root.exists() else "does not exist"
+        raise DataError(f"{named_by}={root} {what}: point it at a folder holding MNIST/raw/ (the four .gz "
+                        f"files and {SUMS}), or {INSTEAD[named_by]} to use the repository's own copy")
     raw = root / "MNIST" / "raw"
-    fix = (f"restore it from the repository (git checkout -- {raw.name}) or point ERA_MNIST_DATA "
-           "at a folder holding MNIST/raw/ with the four .gz files and their SHA256SUMS")
-    sums_file = raw / "SHA256SUMS"
-    if not sums_file.is_file():
-        raise DataError(f"MNIST checksum list {sums_file} is missing: {fix}")
-    sums = dict(reversed(line.split()) for line in sums_file.read_text().splitlines() if line.strip())
+    sums = _read_sums(raw / SUMS, fix)
+    _remove_stale(raw)
     for name in RAW_FILES:
         gz = raw / f"{name}.gz"
         if not gz.is_file():
             raise DataError(f"MNIST file {gz} is missing: {fix}")
-        if _sha256(gz) != sums.get(gz.name):
-            raise DataError(f"MNIST file {gz} is corrupt (its SHA256 does not match SHA256SUMS): {fix}")
+        if _sha256(gz) != sums[gz.name]:
+            raise DataError(f"MNIST file {gz} is corrupt (its SHA256 does not match {SUMS}): {fix}")
         target = raw / name
-        if target.is_file():
+        if target.is_file() and _sha256(target) == sums[name]:
             continue
-        fd, tmp = tempfile.mkstemp(dir=raw, prefix=f".{name}.")
+        if target.exists():
+            print(f"MNIST file {target} does not match {SUMS} (truncated or changed): decompressing it again "
+                  f"from {gz.name}", file=sys.stderr)
         try:
-            with os.fdopen(fd, "wb") as out, gzip.open(gz, "rb") as src:
-                while block := src.read(1 << 20):
-                    out.write(block)
-            os.replace(tmp, target)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+            _decompress(gz, target, sums[name], fix)
+        except OSError as error:
+            pointed = f" ({named_by}={root} points here)" if named_by else ""
+            raise DataError(f"MNIST folder {raw} cannot be written ({error.strerror or error}), so {name} cannot be "
+                            f"decompressed there{pointed}: make it writable, or copy MNIST/raw/ to a writable folder "
+                            "and point ERA_MNIST_DATA at the folder above it") from None
     return root
 
 

@@ -1,71 +1,24 @@
-"""A step's training configuration and the one function that runs it and writes its record."""
+"""The one function that runs a step's configuration and writes its record, and its parts."""
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 
 import torch
 
-from ..model import ARCHS, STEPS, step_number
+from ..model import ARCHS, STEPS
 from .augment import rotation
+from .config import StepConfig, step_config
 from .data import DeviceLoader, load_mnist
-from .records import (RunRecord, archive_existing, epochs_at_target, git_commit, is_smoke, load_record,
-                      record_path, shown)
-from .train import device_name, fit, pick_device, seed_everything
+from .records import RunRecord, epochs_at_target, git_commit, is_smoke, load_record, record_path, save_run
+from .train import check_seed, device_name, fit, pick_device, seed_everything
 
 SMOKE_EPOCHS = 2
 
 
-@dataclass(frozen=True)
-class StepConfig:
-    """How one step trains. Anything a step does not name stays as the step before left it."""
-    step: int
-    epochs: int = 15
-    batch_size: int = 128
-    lr: float = 0.01
-    momentum: float = 0.9
-    nesterov: bool = False
-    rotation: float = 0.0      # degrees, +- (training set only)
-    max_shift: float = 0.0     # random shift, +- this fraction of the image (training set only)
-    max_scale: float = 0.0     # random zoom, 1 +- this fraction (training set only)
-    scheduler: str | None = None  # None or "onecycle"
-    max_lr: float = 0.0        # OneCycleLR peak
-    pct_start: float = 0.3     # OneCycleLR warm-up fraction
-    final_div_factor: float = 1e4  # OneCycleLR: the last rate is the first divided by this
-    weight_decay: float = 0.0  # SGD's L2 penalty
-    label_smoothing: float = 0.0  # the share of the target spread over all classes
-    ema_decay: float | None = None  # evaluate an exponential moving average of the weights too
-    ema_warmup: bool = False   # the average's decay grows as (1 + t) / (10 + t) up to ema_decay
-    arch: str | None = None    # a network class of era_mnist.model; None: the step's own network
-    net: dict | None = None    # keyword arguments of the network (its widths)
-
-    def __post_init__(self):
-        step_number(self.step)
-        if not (isinstance(self.epochs, int) and self.epochs >= 1):
-            raise ValueError(f"epochs must be a whole number >= 1, not {self.epochs!r}")
-        if not (isinstance(self.batch_size, int) and self.batch_size >= 1):
-            raise ValueError(f"batch_size must be a whole number >= 1, not {self.batch_size!r}")
-        if self.lr <= 0 or (self.scheduler == "onecycle" and self.max_lr <= 0):
-            raise ValueError("learning rates must be positive")
-        if self.scheduler not in (None, "onecycle"):
-            raise ValueError(f"scheduler must be None or 'onecycle', not {self.scheduler!r}")
-        if self.arch is not None and self.arch not in ARCHS:
-            raise ValueError(f"arch must be None or one of {', '.join(ARCHS)}, not {self.arch!r}")
-
-
-_STEP_CONFIGS = {
-    **{n: StepConfig(n) for n in range(1, 7)},          # batch 128, SGD lr 0.01 momentum 0.9
-    7: StepConfig(7, batch_size=64),                    # the reference's smaller batch
-    8: StepConfig(8, batch_size=64),                    # dropout removed (in the network)
-    9: StepConfig(9, batch_size=64, rotation=7.0),      # random rotation within +-7 degrees
-    10: StepConfig(10, batch_size=128, rotation=7.0, nesterov=True, scheduler="onecycle",
-                   max_lr=0.05, ema_decay=0.999),       # OneCycleLR, weights averaged
-    11: StepConfig(11, batch_size=64, rotation=7.0, nesterov=True, scheduler="onecycle",
-                   max_lr=0.05, ema_decay=0.999),       # step 10's training at batch 64, SlimNet
-}
-
-
-def step_config(step, **changes):
-    """The series' configuration of ``step`` (number or name), with any field overridden."""
-    return replace(_STEP_CONFIGS[step_number(step)], **changes)
+def run_config(config, smoke=None):
+    """The configuration a run of ``config`` trains: in smoke mode (default: $ERA_MNIST_SMOKE) at
+    most 2 epochs."""
+    smoke = is_smoke() if smoke is None else smoke
+    return replace(config, epochs=min(config.epochs, SMOKE_EPOCHS)) if smoke else config
 
 
 def network(config):
@@ -99,28 +52,32 @@ def make_scheduler(config, optimizer, steps_per_epoch):
     return None
 
 
-def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False, cuda_graph=True, on_epoch=None):
-    """Seed, build the step's network, train it as ``config`` says and write the run record.
+def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False, cuda_graph=True,
+             full_run=False, on_epoch=None):
+    """Seed, build the step's network, train it as ``config`` says and write the run record
+    (``save_run``: a user's own runs go to Data/local/runs/, an earlier record to ``previous/``
+    beside it unless ``overwrite``).
 
-    An earlier record of the same step and seed is moved to ``previous/`` beside it (replaced
-    only with ``overwrite``). On a GPU the forward and backward pass run as a CUDA graph unless
-    ``cuda_graph`` is False (the record's ``train_path`` says which ran). Smoke mode
-    ($ERA_MNIST_SMOKE) trains at most 2 epochs on the small subset and writes its record to a
-    temporary folder, replacing the previous smoke one.
-    ``on_epoch(row)`` is called after every epoch (a search prunes there).
+    The record's mode says what ran: "full", the step's own configuration (``step_config``) on the
+    whole set; "custom", any other (other epochs, say), never counted among the step's full runs;
+    "smoke" in smoke mode ($ERA_MNIST_SMOKE, or smoke ``data``): at most 2 epochs of the subset, in
+    a temporary folder, a rerun replacing it. ``full_run`` lets a caller call a configuration of its
+    own a full run (step 11's search). On a GPU the forward and backward pass run as a CUDA graph
+    unless ``cuda_graph`` is False (the record's ``train_path`` says which ran). ``on_epoch(row)`` is
+    called after every epoch (a search prunes there).
     Returns ``(model, record, ema_model)``; ``ema_model`` is None unless the config averages.
     """
-    smoke = is_smoke()
-    if smoke:  # smoke records are throwaway: a rerun replaces them
-        config = replace(config, epochs=min(config.epochs, SMOKE_EPOCHS))
-        overwrite = True
+    check_seed(seed)
+    smoke = is_smoke() or (data is not None and data.smoke)
+    config = run_config(config, smoke)
     device = device if isinstance(device, torch.device) else pick_device(device)
     data = data if data is not None else load_mnist(device, smoke=smoke)
     seed_everything(seed)
     model, loader = model_and_loader(config, data, seed)
     optimizer = make_optimizer(config, model)
     scheduler = make_scheduler(config, optimizer, len(loader))
-    mode, commit = ("smoke" if smoke else "full"), git_commit()  # the code as it was when the run began
+    mode = "smoke" if smoke else "full" if full_run or config == step_config(config.step) else "custom"
+    commit = git_commit()  # the code as it was when the run began
     start = time.perf_counter()
     history, ema, train_path = fit(model, loader, data.test_x, data.test_y, config.epochs, optimizer,
                                    scheduler, ema_decay=config.ema_decay, tag=f"[{mode}] " if smoke else "",
@@ -133,21 +90,17 @@ def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False,
                        epochs_at_target=epochs_at_target(history), cpu_threads=torch.get_num_threads(),
                        train_path=train_path)
     if save:
-        path = record_path(config.step, seed, smoke)
-        if not overwrite and (kept := archive_existing(path)):
-            print(f"The previous record of this step and seed was moved to {shown(kept)}")
-        record.save(path.parent, overwrite=overwrite)
-        print(f"Record written to {shown(path)}")
+        save_run(record, overwrite=overwrite)
     return model, record, ema
 
 
 def run_seeds(config, seeds, device=None, data=None):
-    """One record per seed: a full-run record already made with this very configuration is
-    loaded (and the notebook says so); every other seed is trained now."""
+    """One record per seed: a committed full-run record (Data/runs/) already made with this very
+    configuration is loaded (and the notebook says so); every other seed is trained now."""
     records = []
     for seed in seeds:
-        path = record_path(config.step, seed)
-        record = load_record(path) if path.exists() and not is_smoke() else None
+        path = None if is_smoke() else record_path(config.step, seed, "evidence")
+        record = load_record(path) if path and path.exists() else None
         if record and StepConfig(**record.config) == config:
             print(f"seed {seed}: loaded {path.name} ({record.mode} run on {record.device}, "
                   f"commit {record.git_commit})")

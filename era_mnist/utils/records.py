@@ -1,26 +1,55 @@
-"""Run records: one JSON file per finished run, written atomically and never silently replaced."""
+"""Run records: one JSON file per finished run, written atomically and never silently replaced or lost,
+and where every output goes: the committed evidence is written only when asked for."""
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
+from itertools import count
 from pathlib import Path
+
+from .config import StepConfig, config_changes, step_config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TARGET = 99.4  # the assignment's test accuracy, in percent
 
 
+class RecordError(RuntimeError):
+    """A run record, or the README block written from them, cannot be read as it is; the message
+    names the file and what to do."""
+
+
+def output_mode():
+    """Where this process writes, from the environment (read here only): "smoke" with
+    $ERA_MNIST_SMOKE (1, true, yes), else "evidence" with $ERA_MNIST_EVIDENCE (set by ``reproduce``
+    and ``train --evidence``), else "local": a user's own runs, from the CLI or a notebook."""
+    def on(name):
+        return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
+    return "smoke" if on("ERA_MNIST_SMOKE") else "evidence" if on("ERA_MNIST_EVIDENCE") else "local"
+
+
 def is_smoke():
-    """True when $ERA_MNIST_SMOKE asks for the short smoke run (1, true, yes)."""
-    return os.environ.get("ERA_MNIST_SMOKE", "").strip().lower() in ("1", "true", "yes")
+    """True when $ERA_MNIST_SMOKE asks for the short smoke run."""
+    return output_mode() == "smoke"
 
 
-def output_dir(kind, smoke=None):
-    """Where records (``kind="runs"``) or figures (``"figures"``) go: Data/ for full runs,
-    a folder under the system's temporary directory for smoke runs."""
-    smoke = is_smoke() if smoke is None else smoke
-    base = Path(tempfile.gettempdir()) / "era_mnist_smoke" if smoke else REPO_ROOT / "Data"
+def output_dir(kind, where=None):
+    """The folder for ``kind`` (runs, figures, search, benchmarks), created if need be: the one
+    place that decides where output goes. Smoke output goes to the system's temporary folder, a
+    user's own to the git-ignored Data/local/, and only the evidence (what the tests compare with
+    the README) to Data/ itself.
+
+    ``where``: None for this process's mode (``output_mode``); a mode; a run's mode ("full": this
+    process's, "custom": anywhere but the evidence); or, for the callers that ask by smoke, a bool
+    (False: the committed evidence, to read it).
+    """
+    mode = output_mode()
+    place = {None: mode, "full": mode, "custom": "local" if mode == "evidence" else mode,
+             True: "smoke", False: "evidence"}.get(where, where)
+    base = {"smoke": Path(tempfile.gettempdir()) / "era_mnist_smoke", "local": REPO_ROOT / "Data" / "local",
+            "evidence": REPO_ROOT / "Data"}[place]
     path = base / kind
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -50,7 +79,7 @@ def epochs_at_target(history, key="test_acc"):
 
 @dataclass
 class RunRecord:
-    """Everything a finished run produced, as saved to ``Data/runs/stepNN_seedS.json``."""
+    """Everything a finished run produced, as saved to ``stepNN_seedS.json`` in its runs folder."""
     step: int
     name: str
     seed: int
@@ -60,7 +89,7 @@ class RunRecord:
     device: str
     torch_version: str
     wall_seconds: float
-    mode: str  # "full" or "smoke"
+    mode: str  # "full" (the step's own configuration, the whole set), "custom" (another) or "smoke"
     git_commit: str | None = None
     epochs_at_target: list = field(default_factory=list)
     cpu_threads: int | None = None  # torch's intra-op threads: the same seed differs with another count
@@ -80,8 +109,9 @@ class RunRecord:
         return min(row[key] for row in self.history[-n:])
 
     def label(self):
-        """One line naming what produced the run, for figure titles."""
-        return (f"step {self.step} ({self.name}), seed {self.seed}, {self.mode} run on {self.device}, "
+        """One line naming what produced the run, for figure titles; a custom run names its changes."""
+        changes = f" ({config_changes(StepConfig(**self.config))})" if self.mode == "custom" else ""
+        return (f"step {self.step} ({self.name}), seed {self.seed}, {self.mode} run{changes} on {self.device}, "
                 f"torch {self.torch_version}")
 
     def save(self, folder=None, overwrite=False):
@@ -89,7 +119,7 @@ class RunRecord:
 
         An existing record is kept and FileExistsError raised unless ``overwrite`` is True.
         """
-        folder = Path(folder) if folder else output_dir("runs", smoke=self.mode == "smoke")
+        folder = Path(folder) if folder else output_dir("runs", self.mode)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / self.filename
         if not overwrite:
@@ -119,29 +149,57 @@ def shown(path):
 
 
 def load_record(path):
-    """A RunRecord read back from its JSON file."""
-    return RunRecord(**json.loads(Path(path).read_text()))
+    """A RunRecord read back from its JSON file; a file that is not one gives a RecordError naming it."""
+    try:
+        record = RunRecord(**json.loads(Path(path).read_text()))
+        StepConfig(**record.config)
+        if not record.history or not all(isinstance(row, dict) and {"epoch", "train_acc", "test_acc"} <= row.keys()
+                                          for row in record.history):
+            raise ValueError("its history is empty or lacks epoch, train_acc, test_acc")
+    except (OSError, ValueError, TypeError) as error:
+        where = shown(path)
+        fix = ("delete it or move it away" if where.is_absolute()
+               else f"restore it with `git checkout -- {where}` if it is committed, else delete it")
+        raise RecordError(f"run record {where} cannot be read ({error}): {fix}") from None
+    return record
 
 
 def record_filename(step, seed):
     return f"step{step:02d}_seed{seed}.json"
 
 
-def record_path(step, seed, smoke=None):
-    """Where the record of ``step`` and ``seed`` lives for the current mode (full or smoke)."""
-    return output_dir("runs", smoke) / record_filename(step, seed)
+def record_path(step, seed, where=None):
+    """Where the record of ``step`` and ``seed`` lives (``where`` as for ``output_dir``)."""
+    return output_dir("runs", where) / record_filename(step, seed)
+
+
+def reserve(folder, stem, suffix):
+    """A new empty file ``folder/stem{suffix}``, else ``stem-2{suffix}``, ``stem-3``...: created
+    exclusively, so that no name is ever taken twice, by this process or another."""
+    for n in count(1):
+        path = Path(folder) / f"{stem}{f'-{n}' if n > 1 else ''}{suffix}"
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            return path
+        except FileExistsError:
+            continue
 
 
 def archive_existing(path):
     """Move the record at ``path`` into ``previous/`` beside it, stamped with its modification
-    time; returns the new path, or None when there was no record."""
+    time (and numbered, should two share a second: no archive is ever overwritten); returns the
+    new path, or None when there was no record."""
     path = Path(path)
     if not path.exists():
         return None
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(path.stat().st_mtime))
-    target = path.parent / "previous" / f"{path.stem}.{stamp}{path.suffix}"
-    target.parent.mkdir(exist_ok=True)
-    os.replace(path, target)
+    (path.parent / "previous").mkdir(exist_ok=True)
+    target = reserve(path.parent / "previous", f"{path.stem}.{stamp}", path.suffix)
+    try:
+        os.replace(path, target)
+    except BaseException:
+        target.unlink()
+        raise
     return target
 
 
@@ -152,11 +210,55 @@ def refuse_overwrite(path):
                               "pass overwrite=True (CLI: --overwrite) to replace it")
 
 
+UNSAVED = "era_mnist_unsaved"  # in the system's temporary folder: a record that cannot go where it belongs
+
+
+def save_run(record, overwrite=False):
+    """Write a finished run's record where its mode puts it, an earlier one moved to ``previous/``
+    beside it (replaced with ``overwrite``), and say where. A folder that cannot be written
+    (read-only, full) never costs the run: see ``keep_unsaved``. Returns True when the record went
+    where it belongs."""
+    overwrite = overwrite or record.mode == "smoke"  # smoke records are throwaway: a rerun replaces them
+    folder = None
+    try:
+        folder = output_dir("runs", record.mode)
+        if not overwrite and (kept := archive_existing(folder / record.filename)):
+            print(f"The previous record of this step and seed was moved to {shown(kept)}")
+        path = record.save(folder, overwrite=overwrite)
+    except OSError as error:
+        keep_unsaved(record, shown(folder or error.filename or "its runs folder"), error)
+        return False
+    print(f"Record written to {shown(path)}")
+    return True
+
+
+def keep_unsaved(record, home, error):
+    """Write a record that could not go ``home`` into the temporary folder's era_mnist_unsaved/,
+    under a name no other record has, or else print it as JSON; and say which, and why."""
+    failed = f"error: the record could not be written to {home} ({error.strerror or error})"
+    folder, path = Path(tempfile.gettempdir()) / UNSAVED, None
+    text = json.dumps(asdict(record), indent=1) + "\n"
+    try:
+        folder.mkdir(exist_ok=True)
+        path = reserve(folder, Path(record.filename).stem, ".json")
+        write_atomically(path, text)
+    except OSError as spare_error:
+        if path:
+            path.unlink(missing_ok=True)
+        print(f"{failed}, nor to {folder} ({spare_error.strerror or spare_error}); here it is, to save by hand:",
+              file=sys.stderr)
+        print(text, end="")
+        return
+    print(f"{failed}; it was written to {path} instead: move it to {home} once that folder can be written",
+          file=sys.stderr)
+
+
 def full_records():
-    """{step: {seed: RunRecord}} of the full runs under Data/runs/ (earlier ones in previous/ aside)."""
+    """{step: {seed: RunRecord}} of the committed full runs under Data/runs/: only a full run of its
+    step's own configuration counts (earlier ones in previous/, custom runs, aside)."""
     records = {}
-    for path in sorted(output_dir("runs", smoke=False).glob("step*_seed*.json")):
+    for path in sorted(output_dir("runs", "evidence").glob("step*_seed*.json")):
         record = load_record(path)
-        if record.mode == "full":
+        if record.mode == "full" and StepConfig(**record.config) == step_config(record.step):
             records.setdefault(record.step, {})[record.seed] = record
     return records

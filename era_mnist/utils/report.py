@@ -69,5 +69,6 @@ def seed_table(records, key="test_acc", last=5):
 
 
 def figure_path(record, kind):
-    """Where a run's figure goes: Data/figures/ for full runs, a temporary folder for smoke runs."""
-    return output_dir("figures", smoke=record.mode == "smoke") / f"{Path(record.filename).stem}_{kind}.png"
+    """Where a run's figure goes: beside its record, in the figures folder ``output_dir`` picks for
+    its mode (Data/figures/ only for the evidence)."""
+    return output_dir("figures", record.mode) / f"{Path(record.filename).stem}_{kind}.png"

@@ -37,6 +37,15 @@ def device_name(device):
     return torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
 
 
+MAX_SEED = 2**32 - 1  # NumPy's limit
+
+
+def check_seed(seed):
+    """Refuse a seed that seed_everything cannot take, before any data loads or training starts."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"the seed must be a whole number from 0 to {MAX_SEED}, not {seed!r}")
+
+
 def seed_everything(seed):
     """Seed Python, NumPy and torch (CPU and every GPU) with one number."""
     random.seed(seed)
