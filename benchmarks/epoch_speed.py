@@ -32,7 +32,8 @@ from era_mnist.search import parameters  # noqa: E402
 from era_mnist.utils import (device_name, fit, load_mnist, make_optimizer, make_scheduler,  # noqa: E402
                              pick_device, prepare_raw, seed_everything, step_config)
 from era_mnist.utils.experiment import model_and_loader  # noqa: E402
-from era_mnist.utils.records import archive_existing, output_dir, shown, write_atomically  # noqa: E402
+from era_mnist.utils.paths import output_dir, repo_relative, write_atomically  # noqa: E402
+from era_mnist.utils.records import archive_existing  # noqa: E402
 
 BATCH = 128
 
@@ -199,9 +200,9 @@ def main(argv=None):
     if not data.smoke:  # kept beside the records; the README quotes it
         path = output_dir("benchmarks") / f"epoch_speed_{device.type}{'_quick' if args.quick else ''}.txt"
         if (kept := archive_existing(path)):
-            print(f"The previous table was moved to {shown(kept)}")
+            print(f"The previous table was moved to {repo_relative(kept)}")
         write_atomically(path, text)
-        print(f"Table written to {shown(path)}")
+        print(f"Table written to {repo_relative(path)}")
 
 
 if __name__ == "__main__":

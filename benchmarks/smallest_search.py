@@ -15,7 +15,7 @@ import sys
 from era_mnist.search import (CANDIDATES, candidate_config, parameters, pareto_table, plot_search, search_records,
                               train_candidates)
 from era_mnist.utils import load_mnist, output_dir, pick_device
-from era_mnist.utils.records import shown
+from era_mnist.utils.paths import repo_relative
 
 
 def main(argv=None):
@@ -36,9 +36,9 @@ def main(argv=None):
     if args.plot:
         found = search_records()
         if not found:
-            sys.exit(f"no search records in {shown(output_dir('search'))}: train candidates first")
+            sys.exit(f"no search records in {repo_relative(output_dir('search'))}: train candidates first")
         print(pareto_table(found))
-        print(f"Chart written to {shown(plot_search(found))}")
+        print(f"Chart written to {repo_relative(plot_search(found))}")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """Command line: ``python -m era_mnist train --step 10`` and ``python -m era_mnist summary --step 10``."""
 import argparse
-import os
 import sys
 
-from .model import STEPS, build
+from .steps import STEPS, build
+from .utils.paths import output_mode
 
 
 def positive_int(text):
@@ -27,7 +27,7 @@ def seed_int(text):
 
 
 def parser():
-    steps = ", ".join(f"{n} {name}" for n, (name, _) in STEPS.items())
+    steps = ", ".join(f"{n} {s.name}" for n, s in STEPS.items())
     p = argparse.ArgumentParser(prog="python -m era_mnist", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train one step, print its Result and write its run record "
@@ -42,7 +42,7 @@ def parser():
     train.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                        help="where to train (default: CUDA when present, else the CPU)")
     train.add_argument("--smoke", action="store_true",
-                       help="a short run on a small subset, written to a temporary folder (as ERA_MNIST_SMOKE=1)")
+                       help="a short run on a small subset, written to a temporary folder (as ERA_MNIST_SMOKE=1 does)")
     train.add_argument("--eager", action="store_true",
                        help="on a GPU, run every step eagerly instead of replaying it as a CUDA graph")
     train.add_argument("--overwrite", action="store_true",
@@ -65,12 +65,11 @@ def print_tables(model):
 
 def check_evidence(p, args):
     """Refuse --evidence for a run that is not one of the step's full runs, before anything loads."""
-    from .utils import is_smoke, step_config
-    own = step_config(args.step).epochs
+    own = STEPS[args.step].config.epochs
     if args.epochs not in (None, own):
         p.error(f"--evidence writes Data/runs/, the committed evidence: step {args.step} trains {own} epochs "
                 f"there, not --epochs {args.epochs}; drop --evidence to keep this custom run in Data/local/runs/")
-    if args.smoke or is_smoke():
+    if args.smoke:
         p.error("--evidence writes Data/runs/, the committed evidence, which a smoke run never is: "
                 "drop --smoke (and unset ERA_MNIST_SMOKE), or drop --evidence")
 
@@ -78,21 +77,23 @@ def check_evidence(p, args):
 def train(args):
     """Train, print the Result, then write the record: a record that cannot be written never costs
     the Result (and is kept elsewhere, see save_run)."""
-    from .utils import (DataError, DeviceError, format_result, pick_device, run_config, run_step, save_run,
-                        step_config)
-    config = run_config(step_config(args.step, **({"epochs": args.epochs} if args.epochs else {})))
+    from .utils import (DataError, DeviceError, format_result, load_mnist, pick_device, run_config, run_step,
+                        save_run, step_config)
+    config = run_config(step_config(args.step, **({"epochs": args.epochs} if args.epochs else {})), args.smoke)
     try:
         device = pick_device(args.device)
         print(config)
         print_tables(build(args.step, **(config.net or {})).to(device))
-        model, record, ema = run_step(config, seed=args.seed, device=device, save=False, cuda_graph=not args.eager)
+        data = load_mnist(device, smoke=args.smoke)
+        model, record, ema = run_step(config, seed=args.seed, device=device, data=data, save=False,
+                                      cuda_graph=not args.eager)
     except (DataError, DeviceError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(format_result(record))
     if ema is not None:
         print(format_result(record, "ema_test_acc"))
-    return 0 if save_run(record, overwrite=args.overwrite) else 1
+    return 0 if save_run(record, overwrite=args.overwrite, evidence=args.evidence) else 1
 
 
 def main(argv=None):
@@ -113,11 +114,9 @@ def main(argv=None):
             print(f"error: {error}", file=sys.stderr)
             return 1
         return 0
-    if args.smoke:
-        os.environ["ERA_MNIST_SMOKE"] = "1"
+    args.smoke = args.smoke or output_mode() == "smoke"  # the variable, as the notebooks and CI set it
     if args.evidence:
         check_evidence(p, args)
-        os.environ["ERA_MNIST_EVIDENCE"] = "1"
     try:
         return train(args)
     except KeyboardInterrupt:

@@ -1,12 +1,11 @@
 """The networks of the step series, one plain ``nn.Module`` per architecture.
 
 Each layer's comment gives its output size (channels x height x width for a 28x28 input)
-and its receptive field (RF) in input pixels. ``build(step)`` returns a step's network.
+and its receptive field (RF) in input pixels. ``build(step)`` returns a step's network, as the
+step table (``era_mnist.steps``) names it.
 Steps 4-5 and 7-10 share a class whose ``dropout`` argument is the step's change; steps
 8, 9 and 10 share one network and change how it is trained.
 """
-from functools import partial
-
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -293,34 +292,8 @@ class PoolNet(nn.Module):
 # networks a configuration can name besides its step's own (``StepConfig.arch``): the search's
 ARCHS = {"CapacityNet": CapacityNet, "SlimNet": SlimNet, "PoolNet": PoolNet}
 
-# step -> (short name, function that builds its network)
-STEPS = {
-    1: ("setup", SetupNet),
-    2: ("skeleton", SkeletonNet),
-    3: ("lighter", LightNet),
-    4: ("batchnorm", BatchNormNet),
-    5: ("regularization", partial(BatchNormNet, dropout=0.1)),
-    6: ("gap", partial(GapNet, dropout=0.1)),
-    7: ("capacity", partial(CapacityNet, dropout=0.1)),
-    8: ("maxpool", CapacityNet),
-    9: ("augmentation", CapacityNet),
-    10: ("onecycle", CapacityNet),
-    11: ("smallest", SlimNet),
-}
-
-
-def step_number(step):
-    """The step number for a number or a short name; a clear ValueError for anything else."""
-    names = {name: n for n, (name, _) in STEPS.items()}
-    if isinstance(step, str) and step.strip().lower() in names:
-        return names[step.strip().lower()]
-    if isinstance(step, int) and not isinstance(step, bool) and step in STEPS:
-        return step
-    valid = ", ".join(f"{n} ({name})" for n, (name, _) in STEPS.items())
-    raise ValueError(f"unknown step {step!r}: valid steps are {valid}")
-
-
 def build(step, **widths):
-    """A fresh network for ``step`` (a number 1-11 or its short name, e.g. ``build(10)``);
-    ``widths`` go to the network's class (step 11's search: ``build(11, c1=8, c2=10)``)."""
-    return STEPS[step_number(step)][1](**widths)
+    """A fresh network for ``step`` (a number 1-11 or its short name, e.g. ``build(10)``), as the
+    step table in ``era_mnist.steps`` names it; ``widths`` go to the network's class."""
+    from .steps import build as build_step  # the table imports the networks from here
+    return build_step(step, **widths)

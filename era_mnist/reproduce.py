@@ -6,12 +6,12 @@ import time
 import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
 
-from .model import STEPS
 from .search import PARETO_FIGURE, describe, search_records, search_rows
+from .steps import STEPS
+from .utils.paths import REPO_ROOT, output_dir, output_mode, repo_relative, write_atomically
 from .utils.plots import plot_series
-from .utils.records import (REPO_ROOT, TARGET, RecordError, epochs_at_target, full_records, is_smoke, output_dir,
-                            shown, write_atomically)
-from .utils.report import REFERENCE, seed_stats
+from .utils.records import RecordError, full_records
+from .utils.results import LAST, TARGET, run_summary, seed_summary
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 README = REPO_ROOT / "README.md"
@@ -43,9 +43,9 @@ def without_widgets(nb):
     return nb
 
 
-def _rows(step, record):
+def result_rows(step, record):
     """The step's row of the results table (and one for its averaged weights, if it kept them)."""
-    name, ref = STEPS[step][0], REFERENCE.get(step)  # step 11 goes beyond the reference series
+    name, ref = STEPS[step].name, STEPS[step].reference  # step 11 goes beyond the reference series
     ref_test = f"{ref['best_test']:.2f}" if ref else "-"
     if record is None:
         params = f"{ref['params']:,}" if ref else "-"
@@ -54,34 +54,34 @@ def _rows(step, record):
     for key, label in (("test_acc", name), ("ema_test_acc", f"{name}, averaged weights")):
         if key not in record.history[0]:
             continue
-        best_train, _ = record.best("train_acc")
-        best_test, epoch = record.best(key)
-        at = epochs_at_target(record.history, key)
+        run = run_summary(record, key)
+        at = run.at_target
         span = f"{len(at)} ({at[0]}-{at[-1]})" if at else "0"
-        rows.append(f"| {step} | {label} | {record.params:,} | {best_train:.2f} | {best_test:.2f} (epoch {epoch}) | "
-                    f"{span} | {ref_test} | {record.device}, {record.wall_seconds:.0f} s |")
+        rows.append(f"| {step} | {label} | {record.params:,} | {run.best_train:.2f} | {run.best_test:.2f} "
+                    f"(epoch {run.best_epoch}) | {span} | {ref_test} | {record.device}, {record.wall_seconds:.0f} s |")
     return rows
 
 
-def _seed_rows(step, seeds):
+def seed_rows(step, seeds):
     """A step's seed table, for the trained and the averaged weights, as markdown."""
     records = list(seeds.values())
     epochs = len(records[0].history)
-    (raw, raw_summary), (ema, ema_summary) = (seed_stats(records, key) for key in ("test_acc", "ema_test_acc"))
-    lines = [f"Step {step} ({records[0].params:,} parameters), every seed (test accuracy %; last-5 min is the "
-             f"lowest of epochs {epochs - 4}-{epochs}):", "",
+    raw, ema = (seed_summary(records, key) for key in ("test_acc", "ema_test_acc"))
+    lines = [f"Step {step} ({records[0].params:,} parameters), every seed (test accuracy %; last-{LAST} min is the "
+             f"lowest of epochs {epochs - LAST + 1}-{epochs}):", "",
              "| seed | OneCycle alone: last-5 min | best | final | averaged weights: last-5 min | best | final |",
              "|---|---|---|---|---|---|---|"]
     lines += [f"| {a[0]} | {a[1]:.2f} | {a[2]:.2f} | {a[3]:.2f} | {b[1]:.2f} | {b[2]:.2f} | {b[3]:.2f} |"
-              for a, b in zip(raw, ema)]
+              for a, b in zip(raw.rows, ema.rows)]
     lines.append("")
-    for what, (avg, worst, held) in (("OneCycle alone", raw_summary), ("With the averaged weights", ema_summary)):
-        lines.append(f"- {what}: mean of the last-5 minima {avg:.2f} %, worst seed {worst:.2f} %; at or above "
-                     f"{TARGET} % in each of the last 5 epochs for {held} of {len(records)} seeds.")
+    for what, seeds in (("OneCycle alone", raw), ("With the averaged weights", ema)):
+        lines.append(f"- {what}: mean of the last-{LAST} minima {seeds.mean:.2f} %, worst seed {seeds.worst:.2f} %; "
+                     f"at or above {TARGET} % in each of the last {LAST} epochs for {seeds.held} of "
+                     f"{len(records)} seeds.")
     return lines
 
 
-def _search_rows(found):
+def search_table_rows(found):
     """Step 11's search (Data/search/) as markdown: one row per candidate."""
     lines = ["Step 11's search (`benchmarks/smallest_search.py`, records in `Data/search/`; each candidate is "
              "step 10's training, batch 128, of step 11's `SlimNet` with the changes named; worst and mean "
@@ -100,19 +100,19 @@ def results_markdown(records):
              "reference best test % | run (seed 1) |",
              "|---|---|---|---|---|---|---|---|"]
     for step in STEPS:
-        lines += _rows(step, records.get(step, {}).get(1))
+        lines += result_rows(step, records.get(step, {}).get(1))
     if len(records.get(10, {})) > 1:
-        lines += [""] + _seed_rows(10, records[10])
-    if found := search_records(smoke=False):
-        lines += [""] + _search_rows(found)
+        lines += [""] + seed_rows(10, records[10])
+    if found := search_records("evidence"):
+        lines += [""] + search_table_rows(found)
     figures = output_dir("figures", "evidence")
-    shown = [(f"step10_seed1_{kind}.png", what) for kind, what in
+    pictures = [(f"step10_seed1_{kind}.png", what) for kind, what in
              (("curves", "step 10 curves"), ("misclassified", "step 10 misclassified digits"))]
-    shown += [(SERIES_FIGURE, "test accuracy per epoch, all steps"),
+    pictures += [(SERIES_FIGURE, "test accuracy per epoch, all steps"),
               (PARETO_FIGURE, "step 11 search: parameters against the worst seed"),
               ("step11_seed1_curves.png", "step 11 curves")]
     lines.append("")
-    lines += [f"![{what}](Data/figures/{name})" for name, what in shown if (figures / name).exists()]
+    lines += [f"![{what}](Data/figures/{name})" for name, what in pictures if (figures / name).exists()]
     return "\n".join(lines + [END])
 
 
@@ -122,9 +122,9 @@ def update_readme(readme=None):
     text = readme.read_text()
     start, end = text.find(START), text.find(END)
     if text.count(START) != 1 or text.count(END) != 1 or end < start:
-        raise RecordError(f"{shown(readme)} has no results block to rewrite (one line {START!r}, then one line "
+        raise RecordError(f"{repo_relative(readme)} has no results block to rewrite (one line {START!r}, then one line "
                           f"{END!r}): put the two lines back where the results go, or restore the file with "
-                          f"`git checkout -- {shown(readme)}`")
+                          f"`git checkout -- {repo_relative(readme)}`")
     records = full_records()
     write_atomically(readme, text[:start] + results_markdown(records) + text[end + len(END):])
     print(f"README results rewritten from {sum(len(seeds) for seeds in records.values())} records")
@@ -141,7 +141,7 @@ def series_figure(records):
 
 def reproduce(steps):
     """Execute the notebooks of ``steps`` in full mode, then redraw the series figure and README."""
-    if is_smoke():
+    if output_mode() == "smoke":
         raise SystemExit("error: reproduce writes the committed notebooks and records; unset ERA_MNIST_SMOKE")
     os.environ["ERA_MNIST_EVIDENCE"] = "1"  # this process and the notebooks' kernels write Data/ itself
     os.environ["TQDM_DISABLE"] = "1"  # the committed notebooks keep one line per epoch, no bars

@@ -4,15 +4,16 @@ Each candidate is step 10's training (batch 128) of step 11's network with its w
 some its training, changed. Every run writes one record, ``Data/search/<candidate>_seed<S>.json``
 (the temporary folder in smoke mode); ``benchmarks/smallest_search.py`` trains and charts them.
 """
-import json
 import re
-from dataclasses import asdict, replace
+from dataclasses import replace
 
-from .model import build
-from .utils.experiment import SMOKE_EPOCHS, StepConfig, run_step, step_config
+from .steps import StepConfig, network, step_config
+from .utils.data import load_mnist
+from .utils.experiment import run_config, run_step
+from .utils.paths import output_dir, repo_relative
 from .utils.plots import plot_pareto
-from .utils.records import (TARGET, full_records, is_smoke, load_record, output_dir, refuse_overwrite, shown,
-                             write_atomically)
+from .utils.records import full_records, load_record, save_record
+from .utils.results import TARGET, seed_summary
 
 CANDIDATES = {  # name -> changes to step 10's training (batch 128), with step 11's network
     # c1 channels before the max-pool, c2 after it
@@ -33,41 +34,36 @@ CANDIDATES = {  # name -> changes to step 10's training (batch 128), with step 1
     "slim-10-14-b64": dict(net=dict(c1=10, c2=14), batch_size=64),
 }
 STEP11 = "slim-8-14-b64"  # the candidate that became step 11: SlimNet's default widths, step_config(11)
-LAST = 5  # the claim: at or above the target in each of the last 5 epochs
 KEY = "ema_test_acc"  # judged on the averaged weights, as step 10
 PARETO_FIGURE = "step11_pareto.png"
 
 
-def candidate_config(name, smoke=None):
-    """Step 10's configuration for step 11's network, changed as the candidate says (shortened as
-    run_step does in smoke mode)."""
+def candidate_config(name, smoke=False):
+    """Step 10's configuration for step 11's network, changed as the candidate says (as a run on
+    smoke data trains it, with ``smoke``)."""
     if name not in CANDIDATES:
         raise ValueError(f"unknown candidate {name!r}: choose from {', '.join(CANDIDATES)}")
-    config = replace(step_config(10), step=11, **CANDIDATES[name])
-    smoke = is_smoke() if smoke is None else smoke
-    return replace(config, epochs=min(config.epochs, SMOKE_EPOCHS)) if smoke else config
+    return run_config(replace(step_config(10), step=11, **CANDIDATES[name]), smoke)
 
 
 def parameters(config):
-    return sum(p.numel() for p in build(config.step, **(config.net or {})).parameters())
+    return sum(p.numel() for p in network(config).parameters())
 
 
 def train_candidates(names, seeds, device=None, data=None):
     """Train every candidate and seed not yet recorded; one record per run."""
-    folder = output_dir("search")
+    data = data if data is not None else load_mnist(device)
+    folder = output_dir("search", True if data.smoke else None)
     for name in names:
-        config = candidate_config(name)
+        config = candidate_config(name, data.smoke)
         for seed in seeds:
             path = folder / f"{name}_seed{seed}.json"
-            if path.exists() and not is_smoke():
-                print(f"{name} seed {seed}: already recorded in {shown(path)}")
+            if path.exists() and not data.smoke:
+                print(f"{name} seed {seed}: already recorded in {repo_relative(path)}")
                 continue
             print(f"{name} ({parameters(config):,} parameters) seed {seed}", flush=True)
             record = run_step(config, seed, device, data, save=False, full_run=True)[1]
-            if not is_smoke():
-                refuse_overwrite(path)
-            write_atomically(path, json.dumps(asdict(record), indent=1) + "\n")
-            print(f"Record written to {shown(path)}")
+            print(f"Record written to {repo_relative(save_record(record, path, overwrite=data.smoke))}")
 
 
 def search_records(smoke=None):
@@ -83,9 +79,9 @@ def search_records(smoke=None):
 
 
 def worst_seed(records):
-    """(the lowest last-5-epoch minimum over the seeds, their mean)."""
-    lows = [r.last_min(LAST, KEY) for r in records]
-    return min(lows), sum(lows) / len(lows)
+    """(the worst seed's last-5-epoch minimum, the mean of the seeds'), averaged weights."""
+    seeds = seed_summary(records, KEY)
+    return seeds.worst, seeds.mean
 
 
 def describe(name):

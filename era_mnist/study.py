@@ -12,7 +12,6 @@ Choosing by test accuracy is a selection on the test set: the honest measure of 
 recipe is its validation on seeds the study never saw (``validate``).
 Optuna is the search's own dependency (``pip install -e .[search]``): nothing else imports it.
 """
-import json
 import multiprocessing
 import os
 import warnings
@@ -24,11 +23,15 @@ from optuna.pruners import PercentilePruner
 from optuna.samplers import TPESampler
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
-from .utils.experiment import StepConfig, network, run_config, run_step, step_config
-from .utils.records import TARGET, is_smoke, load_record, output_dir, refuse_overwrite, shown, write_atomically
+from .steps import StepConfig, network, step_config
+from .utils.data import load_mnist
+from .utils.experiment import run_config, run_step
+from .utils.paths import output_dir, repo_relative
+from .utils.records import load_record, save_record
+from .utils.results import LAST, TARGET, last_min
 from .utils.train import pick_device
 
-LAST, KEY = 5, "ema_test_acc"  # the rule: the averaged weights' lowest test accuracy of the last 5 epochs
+KEY = "ema_test_acc"  # the rule, on the averaged weights: their lowest test accuracy of the last 5 epochs
 SEEDS = (1, 2)  # the seeds a trial trains; validation uses others too
 
 # study -> (parameter budget, the networks it may sample)
@@ -85,8 +88,6 @@ def parameters(config):
 def recorded(folder, config, seed):
     """The path of a full-run record in ``folder`` of this very configuration and seed, or None:
     a trial retried after its worker died, or a validation run again, reuses what finished."""
-    if is_smoke():
-        return None
     return next((path for path in sorted(folder.glob(f"*_seed{seed}.json"))
                  if StepConfig(**load_record(path).config) == config), None)
 
@@ -94,30 +95,27 @@ def recorded(folder, config, seed):
 def train_recorded(config, seed, path, data, device, on_epoch=None):
     """Train one seed and write its record to ``path`` (never over an existing one); a seed
     already recorded with this configuration beside ``path`` is read back instead (and its
-    epochs passed to ``on_epoch`` as if they had just run)."""
-    if found := recorded(path.parent, config, seed):
-        print(f"seed {seed}: read back {shown(found)}", flush=True)
+    epochs passed to ``on_epoch`` as if they had just run). Smoke runs always train."""
+    if not data.smoke and (found := recorded(path.parent, config, seed)):
+        print(f"seed {seed}: read back {repo_relative(found)}", flush=True)
         record = load_record(found)
         for row in record.history if on_epoch else []:
             on_epoch(row)
         return record
     record = run_step(config, seed, device, data, save=False, full_run=True, on_epoch=on_epoch)[1]
-    if not is_smoke():
-        refuse_overwrite(path)
-    write_atomically(path, json.dumps(asdict(record), indent=1) + "\n")
-    print(f"Record written to {shown(path)}", flush=True)
+    print(f"Record written to {repo_relative(save_record(record, path, overwrite=data.smoke))}", flush=True)
     return record
 
 
 def objective(trial, study_name, data, device):
     budget, archs = STUDIES[study_name]
-    config = run_config(suggest(trial, archs))
+    config = run_config(suggest(trial, archs), data.smoke)
     n = parameters(config)
     trial.set_user_attr("params", n)
     trial.set_user_attr("config", asdict(config))
     if n >= budget:
         raise optuna.TrialPruned(f"{n:,} parameters: over the budget of {budget:,}")
-    folder = output_dir("search") / study_name
+    folder = output_dir("search", True if data.smoke else None) / study_name
     folder.mkdir(exist_ok=True)
     lows = []
     for i, seed in enumerate(SEEDS):
@@ -127,7 +125,7 @@ def objective(trial, study_name, data, device):
                 raise optuna.TrialPruned(f"seed {seed}, epoch {row['epoch']}: {row[KEY]:.2f} % is below the others")
         print(f"{study_name} trial {trial.number} ({n:,} parameters) seed {seed}: {trial.params}", flush=True)
         record = train_recorded(config, seed, folder / f"trial{trial.number}_seed{seed}.json", data, device, report)
-        lows.append(record.last_min(LAST, KEY))
+        lows.append(last_min(record.history, KEY))
         trial.set_user_attr("last5_min", lows)
     return min(lows)
 
@@ -164,7 +162,6 @@ def _work(name, url, trials, threads, device):
     if threads:
         torch.set_num_threads(threads)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    from .utils.data import load_mnist
     device = pick_device(device)
     data = load_mnist(device)
     study = load_study(name, url)
@@ -192,13 +189,12 @@ def search(name, trials, workers=1, url=None, device="auto"):
 def validate(name, number, seeds, url=None, device="auto"):
     """Train trial ``number``'s configuration on ``seeds``, one record each beside the study's
     (the seeds the trial itself trained are read back). Returns the records."""
-    from .utils.data import load_mnist
     trial = load_study(name, url).trials[number]
-    config = run_config(StepConfig(**trial.user_attrs["config"]))
-    folder = output_dir("search") / name
-    folder.mkdir(exist_ok=True)
     device = pick_device(device)
     data = load_mnist(device)
+    config = run_config(StepConfig(**trial.user_attrs["config"]), data.smoke)
+    folder = output_dir("search", True if data.smoke else None) / name
+    folder.mkdir(exist_ok=True)
     return [train_recorded(config, seed, folder / f"trial{number}_seed{seed}.json", data, device) for seed in seeds]
 
 

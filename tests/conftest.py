@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from era_mnist.utils import load_mnist, records
+from era_mnist.utils import load_mnist, paths
 
 
 @pytest.fixture(scope="session")
@@ -30,5 +30,5 @@ def user_repo(monkeypatch, tmp_path):
     undoes it) whose repository root is ``tmp_path``: where its runs go, nothing else is touched."""
     monkeypatch.setenv("ERA_MNIST_SMOKE", "")
     monkeypatch.setenv("ERA_MNIST_EVIDENCE", "")
-    monkeypatch.setattr(records, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(paths, "REPO_ROOT", tmp_path)
     return tmp_path

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from era_mnist.utils import DeviceLoader, augment_rotate, rotate
+from era_mnist.utils import DeviceLoader, affine, random_affine
 
 
 def digits(smoke_data, n=16):
@@ -10,14 +10,14 @@ def digits(smoke_data, n=16):
 
 def test_shape_kept_and_zero_degrees_is_the_identity(smoke_data):
     x = digits(smoke_data)
-    out = augment_rotate(x, 0.0, fill=smoke_data.background)
+    out = random_affine(x, 0.0, fill=smoke_data.background)
     assert out.shape == x.shape
     assert torch.allclose(out, x, atol=1e-5)
 
 
 def test_ninety_degrees_matches_rot90_up_to_interpolation():
     x = torch.rand(4, 1, 28, 28)
-    out = rotate(x, torch.full((4,), 90.0))
+    out = affine(x, torch.full((4,), 90.0))
     errors = [(out - torch.rot90(x, k, dims=(2, 3))).abs().max().item() for k in (1, -1)]
     assert min(errors) < 1e-4, errors
     assert max(errors) > 0.1  # and it turns one way only
@@ -27,7 +27,7 @@ def test_rotation_angles_stay_within_the_bound():
     # a single bright pixel at distance 10 from the centre moves along a circle
     x = torch.zeros(500, 1, 28, 28)
     x[:, 0, 14, 24] = 1.0
-    out = augment_rotate(x, 7.0, generator=torch.Generator().manual_seed(0))
+    out = random_affine(x, 7.0, generator=torch.Generator().manual_seed(0))
     ys, xs = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
     w = out[:, 0].clamp(min=0)
     cy = (w * ys).sum((1, 2)) / w.sum((1, 2)) - 13.5
@@ -39,7 +39,7 @@ def test_rotation_angles_stay_within_the_bound():
 
 def test_rotation_keeps_the_blank_border(smoke_data):
     x = digits(smoke_data)
-    out = augment_rotate(x, 15.0, fill=smoke_data.background, generator=torch.Generator().manual_seed(1))
+    out = random_affine(x, 15.0, fill=smoke_data.background, generator=torch.Generator().manual_seed(1))
     corners = out[:, :, [0, 0, -1, -1], [0, -1, 0, -1]]
     assert torch.allclose(corners, torch.full_like(corners, smoke_data.background), atol=1e-5)
     assert not torch.allclose(out, x)
@@ -48,7 +48,7 @@ def test_rotation_keeps_the_blank_border(smoke_data):
 def test_same_seed_same_batches_and_labels_untouched(smoke_data):
     def batches(seed):
         loader = DeviceLoader(smoke_data.train_x, smoke_data.train_y, 500, shuffle=True, seed=seed,
-                              augment=lambda xb, g: augment_rotate(xb, 7.0, generator=g))
+                              augment=lambda xb, g: random_affine(xb, 7.0, generator=g))
         return list(loader)
     a, b, c = batches(3), batches(3), batches(4)
     assert all(torch.equal(xa, xb) and torch.equal(ya, yb) for (xa, ya), (xb, yb) in zip(a, b))
@@ -67,15 +67,15 @@ def test_zoom_scales_about_the_centre():
     # a centred 8x8 square zoomed by 1.5 covers about 12x12 pixels
     x = torch.zeros(1, 1, 28, 28)
     x[:, :, 10:18, 10:18] = 1.0
-    out = rotate(x, torch.zeros(1), scale=torch.tensor([1.5]))
+    out = affine(x, torch.zeros(1), scale=torch.tensor([1.5]))
     assert out.sum().item() == pytest.approx(144, rel=0.05)
     assert torch.allclose(out, out.flip(2).flip(3), atol=1e-5)  # still centred
 
 
 def test_without_zoom_the_random_draws_are_those_of_earlier_runs(smoke_data):
     x = digits(smoke_data)
-    a = augment_rotate(x, 7.0, 0.05, generator=torch.Generator().manual_seed(2))
+    a = random_affine(x, 7.0, 0.05, generator=torch.Generator().manual_seed(2))
     u = torch.rand(len(x), 3, generator=torch.Generator().manual_seed(2)) * 2 - 1
-    assert torch.equal(a, rotate(x, u[:, 0] * 7.0, u[:, 1:] * 0.05))
-    zoomed = augment_rotate(x, 7.0, 0.05, generator=torch.Generator().manual_seed(2), max_scale=0.1)
+    assert torch.equal(a, affine(x, u[:, 0] * 7.0, u[:, 1:] * 0.05))
+    zoomed = random_affine(x, 7.0, 0.05, generator=torch.Generator().manual_seed(2), max_scale=0.1)
     assert not torch.equal(a, zoomed)

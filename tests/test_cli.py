@@ -8,6 +8,7 @@ import torch
 
 from era_mnist import reproduce
 from era_mnist.__main__ import main
+from era_mnist import utils
 from era_mnist.utils import experiment, load_record, record_path, records
 
 
@@ -79,7 +80,7 @@ def files(folder):
 
 def test_train_keeps_a_users_runs_out_of_the_evidence(user_repo, tiny_data, monkeypatch, capsys):
     """What a fresh clone's `python -m era_mnist train --step 10` does: Data/local/ only (git-ignored)."""
-    monkeypatch.setattr(experiment, "load_mnist", lambda device, smoke: tiny_data)
+    monkeypatch.setattr(utils, "load_mnist", lambda device, smoke=None: tiny_data)
     assert main(["train", "--step", "3"]) == 0
     out = capsys.readouterr().out
     assert "Result: step 3 (lighter), seed 1, full run on cpu" in out
@@ -97,7 +98,7 @@ def test_train_keeps_a_users_runs_out_of_the_evidence(user_repo, tiny_data, monk
 def test_ctrl_c_gives_one_line_and_exit_130(smoke_data, monkeypatch, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
-    monkeypatch.setattr(experiment, "load_mnist", lambda device, smoke: smoke_data)
+    monkeypatch.setattr(utils, "load_mnist", lambda device, smoke=None: smoke_data)
     monkeypatch.setattr(experiment, "fit", interrupted)
     path = record_path(3, 12345, "smoke")
     path.unlink(missing_ok=True)
@@ -109,7 +110,7 @@ def test_ctrl_c_gives_one_line_and_exit_130(smoke_data, monkeypatch, capsys):
 
 def test_the_result_is_printed_before_a_record_that_cannot_be_written(user_repo, tiny_data, tmp_path, monkeypatch,
                                                                       capsys):
-    monkeypatch.setattr(experiment, "load_mnist", lambda device, smoke: tiny_data)
+    monkeypatch.setattr(utils, "load_mnist", lambda device, smoke=None: tiny_data)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     write = records.write_atomically

@@ -11,7 +11,7 @@ import torch
 from era_mnist.utils import DataError, data_root, load_mnist, prepare_raw
 from era_mnist.utils import data as data_module
 from era_mnist.utils.data import RAW_FILES
-from era_mnist.utils.records import REPO_ROOT
+from era_mnist.utils.paths import REPO_ROOT
 
 # The facts that identify the genuine set (Data/MNIST/README.md).
 FIRST_TRAIN = [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
@@ -116,7 +116,7 @@ def test_the_sums_cover_the_decompressed_files_too():
 def test_an_unwritable_folder_gives_one_clear_error(copy_root, monkeypatch):
     def read_only(*args, **kwargs):
         raise OSError(30, "Read-only file system")
-    monkeypatch.setattr(data_module.tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(data_module.paths.tempfile, "mkstemp", read_only)
     monkeypatch.setenv("ERA_MNIST_DATA", str(copy_root))
     with pytest.raises(DataError, match=r"MNIST folder .*/MNIST/raw cannot be written \(Read-only file system\), "
                                         r"so train-images-idx3-ubyte cannot be decompressed there \(ERA_MNIST_DATA="
@@ -137,7 +137,7 @@ def test_a_bad_environment_variable_is_named(tmp_path, monkeypatch, what):
 
 def test_the_repository_hint_runs_from_its_root(tmp_path, monkeypatch):
     monkeypatch.delenv("ERA_MNIST_DATA", raising=False)
-    monkeypatch.setattr(data_module, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(data_module.paths, "REPO_ROOT", tmp_path)
     hint = r"restore it with `git checkout -- Data/MNIST/raw` \(from the repository root\)"
     with pytest.raises(DataError, match=hint):
         prepare_raw()

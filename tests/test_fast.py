@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from era_mnist.model import build
-from era_mnist.utils import DeviceLoader, load_mnist, rotation, seed_everything, train
+from era_mnist.utils import DeviceLoader, augmentation, load_mnist, seed_everything, step_config, train
 from era_mnist.utils.fast import EMA
 
 
@@ -91,7 +91,7 @@ def test_captured_step_learns_what_the_eager_loop_learns():
         seed_everything(3)
         model = build(10).cuda()
         loader = DeviceLoader(data.train_x, data.train_y, 128, shuffle=True, seed=3,
-                              augment=rotation(7, fill=data.background))
+                              augment=augmentation(step_config(9), fill=data.background))
         optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True)
         captured = train.capture(model, loader) if graphed else None
         assert (captured is not None) == graphed

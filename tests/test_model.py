@@ -6,12 +6,10 @@ from dataclasses import replace
 import pytest
 import torch
 
-from era_mnist.model import STEPS, build
+from era_mnist.steps import STEPS, build
 from era_mnist.search import STEP11, candidate_config
 from era_mnist.utils import step_config, summary
 
-TOTAL_PARAMS = {1: 6_379_786, 2: 194_884, 3: 10_790, 4: 10_970, 5: 10_970, 6: 6_070,
-                7: 7_884, 8: 7_884, 9: 7_884, 10: 7_884}
 
 
 def torchsummary_total(model):
@@ -26,10 +24,10 @@ def test_parameter_counts_match_the_reference(step):
     model = build(step)
     total = torchsummary_total(model)
     assert total == sum(p.numel() for p in model.parameters())
-    if step in TOTAL_PARAMS:
-        assert total == TOTAL_PARAMS[step]
+    if STEPS[step].reference:  # the reference's own count, exactly
+        assert total == STEPS[step].reference["params"]
     else:  # step 11, beyond the series: the smallest that held in its search, under step 10's
-        assert total < TOTAL_PARAMS[10]
+        assert total < STEPS[10].reference["params"]
 
 
 @pytest.mark.parametrize("step", sorted(STEPS))

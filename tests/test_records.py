@@ -10,7 +10,8 @@ import pytest
 
 from era_mnist.utils import (RecordError, RunRecord, figure_path, full_records, load_record, output_dir, records,
                              run_step, save_run, step_config)
-from era_mnist.utils.records import REPO_ROOT, archive_existing
+from era_mnist.utils.paths import REPO_ROOT
+from era_mnist.utils.records import archive_existing
 
 DATA = REPO_ROOT / "Data"
 

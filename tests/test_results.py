@@ -4,10 +4,10 @@ import re
 import nbformat
 import pytest
 
-from era_mnist.model import STEPS, build
+from era_mnist.steps import STEPS, build
 from era_mnist.reproduce import END, README, START, notebook_path, results_markdown
 from era_mnist.search import STEP11, candidate_config, parameters, search_records
-from era_mnist.utils import REFERENCE, epochs_at_target, format_result, full_records, seed_table
+from era_mnist.utils import epochs_at_target, format_result, full_records, seed_table
 
 RECORDS = full_records()
 
@@ -60,7 +60,7 @@ def test_numbers_in_the_analysis_were_printed_by_the_run(step):
     analysis = nb.cells[-1].source
     before = [step - 1] if step > 1 else []
     allowed = " ".join([printed(s) for s in [step, *before]]
-                       + [f"{v:.2f}" for s in [step, *before] for v in REFERENCE.get(s, {}).values()])
+                       + [f"{v:.2f}" for s in [step, *before] for v in (STEPS[s].reference or {}).values()])
     for number in re.findall(r"\d+\.\d\d\b", analysis):
         assert number in allowed, f"step {step}'s Analysis quotes {number}, which its run did not print"
 

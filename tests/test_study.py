@@ -1,10 +1,11 @@
 """The Optuna search runs end to end in smoke mode: trials, records, the budget, the table, validation."""
 import json
+from types import SimpleNamespace
 
 import pytest
 
-from era_mnist.study import KEY, LAST, STARTS, load_study, search, study_table, validate
-from era_mnist.utils import load_record, output_dir
+from era_mnist.study import KEY, STARTS, load_study, search, study_table, validate
+from era_mnist.utils import last_min, load_record, output_dir
 
 
 def test_a_study_trains_its_trials_records_each_run_and_prunes_what_is_over_budget(smoke_mode, tmp_path):
@@ -18,7 +19,7 @@ def test_a_study_trains_its_trials_records_each_run_and_prunes_what_is_over_budg
     assert trials[2].user_attrs["params"] > 5000 and not trials[2].intermediate_values  # never trained
     for t in trials[:2]:
         records = [load_record(output_dir("search") / "under-5000" / f"trial{t.number}_seed{s}.json") for s in (1, 2)]
-        assert t.value == min(r.last_min(LAST, KEY) for r in records)
+        assert t.value == min(last_min(r.history, KEY) for r in records)
         assert all(r.mode == "smoke" and r.params == t.user_attrs["params"] < 5000 for r in records)
         assert json.dumps(records[0].config, sort_keys=True) == json.dumps(t.user_attrs["config"], sort_keys=True)
         assert len(t.intermediate_values) == 4  # two epochs of each seed, reported for the pruner
@@ -37,10 +38,9 @@ def test_a_finished_seed_of_the_same_configuration_is_read_back_not_retrained(tm
     history = [dict(epoch=e, train_acc=99.0, test_acc=99.0, ema_test_acc=99.0 + e / 100) for e in (1, 2)]
     RunRecord(step=10, name="onecycle", seed=2, params=1, config=dict(vars(config)), history=history,
               device="cpu", torch_version="x", wall_seconds=1.0, mode="full").save(tmp_path)
-    monkeypatch.setattr(study, "is_smoke", lambda: False)
     monkeypatch.setattr(study, "run_step", lambda *a, **k: (_ for _ in ()).throw(AssertionError("retrained")))
-    seen = []
-    record = study.train_recorded(config, 2, tmp_path / "trial9_seed2.json", None, "cpu", seen.append)
+    seen, full_data = [], SimpleNamespace(smoke=False)
+    record = study.train_recorded(config, 2, tmp_path / "trial9_seed2.json", full_data, "cpu", seen.append)
     assert record.history == history and seen == history and "read back" in capsys.readouterr().out
     with pytest.raises(AssertionError, match="retrained"):  # another seed is trained
-        study.train_recorded(config, 3, tmp_path / "trial9_seed3.json", None, "cpu")
+        study.train_recorded(config, 3, tmp_path / "trial9_seed3.json", full_data, "cpu")

@@ -1,11 +1,12 @@
-"""Batched per-sample augmentation on the device: one affine_grid + grid_sample per batch."""
+"""Batched per-sample augmentation on the device (rotation, shift, zoom): one affine_grid + grid_sample
+per batch."""
 import math
 
 import torch
 import torch.nn.functional as F
 
 
-def rotate(x, degrees, shift=None, fill=0.0, scale=None):
+def affine(x, degrees, shift=None, fill=0.0, scale=None):
     """Rotate image i of ``x`` (N, C, H, W) by ``degrees[i]`` about the centre, zoom it by
     ``scale[i]`` (1: unchanged), then shift it by ``shift[i]`` (fractions of the image size, x
     and y). Pixels that come in from outside take the value ``fill``."""
@@ -21,18 +22,19 @@ def rotate(x, degrees, shift=None, fill=0.0, scale=None):
                          align_corners=False) + fill
 
 
-def augment_rotate(x, max_degrees, max_shift=0.0, fill=0.0, generator=None, max_scale=0.0):
+def random_affine(x, max_degrees, max_shift=0.0, fill=0.0, generator=None, max_scale=0.0):
     """Rotate each image by its own random angle in +-``max_degrees`` and, with ``max_shift``,
     shift it by up to that fraction of the image in each direction, with ``max_scale`` zoom it
     by 1 +- up to that fraction; ``fill`` is the (normalised) background, so a rotated digit
     keeps a blank border. Without a zoom the random numbers drawn are those of earlier runs."""
     u = torch.rand(len(x), 4 if max_scale else 3, device=x.device, generator=generator) * 2 - 1  # in [-1, 1)
     scale = 1 + u[:, 3] * max_scale if max_scale else None
-    return rotate(x, u[:, 0] * max_degrees, u[:, 1:3] * max_shift, fill, scale)
+    return affine(x, u[:, 0] * max_degrees, u[:, 1:3] * max_shift, fill, scale)
 
 
-def rotation(max_degrees, max_shift=0.0, max_scale=0.0, fill=0.0):
-    """An ``augment(batch, generator)`` function for ``DeviceLoader``; None when it would do nothing."""
-    if not max_degrees and not max_shift and not max_scale:
+def augmentation(config, fill=0.0):
+    """The training batches' ``augment(batch, generator)`` for ``DeviceLoader``, as ``config``'s
+    rotation, max_shift and max_scale say; None when it would do nothing."""
+    if not config.rotation and not config.max_shift and not config.max_scale:
         return None
-    return lambda x, generator: augment_rotate(x, max_degrees, max_shift, fill, generator, max_scale)
+    return lambda x, generator: random_affine(x, config.rotation, config.max_shift, fill, generator, config.max_scale)

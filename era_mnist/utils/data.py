@@ -5,7 +5,6 @@ import hashlib
 import os
 import re
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +12,7 @@ from pathlib import Path
 import torch
 from torchvision.datasets import MNIST
 
-from .records import is_smoke
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from . import paths
 RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
              "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 SMOKE_TRAIN, SMOKE_TEST = 2000, 1000
@@ -37,7 +34,7 @@ def _locate(root=None):
         return Path(root), "root"
     if env := os.environ.get("ERA_MNIST_DATA"):
         return Path(env), "ERA_MNIST_DATA"
-    return REPO_ROOT / "Data", None
+    return paths.REPO_ROOT / "Data", None
 
 
 def data_root(root=None):
@@ -94,22 +91,14 @@ def _remove_stale(raw):
 
 
 def _decompress(gz, target, expected, fix):
-    """Decompress ``gz`` to a temporary file beside ``target``, check its SHA256, then rename it."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    """Decompress ``gz`` into ``target`` (atomically), checking its SHA256 on the way."""
     digest = hashlib.sha256()
-    try:
-        with os.fdopen(fd, "wb") as out, gzip.open(gz, "rb") as src:
-            while block := src.read(1 << 20):
-                digest.update(block)
-                out.write(block)
+    with paths.atomic_file(target, "wb") as out, gzip.open(gz, "rb") as src:
+        while block := src.read(1 << 20):
+            digest.update(block)
+            out.write(block)
         if digest.hexdigest() != expected:
             raise DataError(f"{gz} decompresses to data that does not match {SUMS}'s line for {target.name}: {fix}")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def prepare_raw(root=None):
@@ -176,7 +165,7 @@ def load_mnist(device="cpu", root=None, smoke=None):
     images are kept, so that every code path runs in seconds.
     """
     root = prepare_raw(root)
-    smoke = is_smoke() if smoke is None else smoke
+    smoke = paths.output_mode() == "smoke" if smoke is None else smoke
     train, test = (MNIST(root, train=t, download=False) for t in (True, False))
     train_x, test_x = (d.data.float().div_(255) for d in (train, test))
     mean, std = train_x.mean().item(), train_x.std().item()

@@ -4,35 +4,26 @@ from dataclasses import asdict, replace
 
 import torch
 
-from ..model import ARCHS, STEPS
-from .augment import rotation
-from .config import StepConfig, step_config
+from ..steps import STEPS, StepConfig, network, step_config
+from .augment import augmentation
 from .data import DeviceLoader, load_mnist
-from .records import RunRecord, epochs_at_target, git_commit, is_smoke, load_record, record_path, save_run
+from .records import RunRecord, git_commit, load_record, record_path, save_run
+from .results import epochs_at_target
 from .train import check_seed, device_name, fit, pick_device, seed_everything
 
 SMOKE_EPOCHS = 2
 
 
-def run_config(config, smoke=None):
-    """The configuration a run of ``config`` trains: in smoke mode (default: $ERA_MNIST_SMOKE) at
-    most 2 epochs."""
-    smoke = is_smoke() if smoke is None else smoke
+def run_config(config, smoke):
+    """The configuration a run of ``config`` trains: on smoke data at most 2 epochs."""
     return replace(config, epochs=min(config.epochs, SMOKE_EPOCHS)) if smoke else config
-
-
-def network(config):
-    """A fresh network as ``config`` names it: its ``arch`` class, else its step's, with its ``net`` widths."""
-    make = ARCHS[config.arch] if config.arch else STEPS[config.step][1]
-    return make(**(config.net or {}))
 
 
 def model_and_loader(config, data, seed):
     """The config's network on the data's device and its shuffled, augmented training batches."""
     model = network(config).to(data.train_x.device)
     loader = DeviceLoader(data.train_x, data.train_y, config.batch_size, shuffle=True, seed=seed,
-                          augment=rotation(config.rotation, config.max_shift, config.max_scale,
-                                           fill=data.background))
+                          augment=augmentation(config, fill=data.background))
     return model, loader
 
 
@@ -60,18 +51,18 @@ def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False,
 
     The record's mode says what ran: "full", the step's own configuration (``step_config``) on the
     whole set; "custom", any other (other epochs, say), never counted among the step's full runs;
-    "smoke" in smoke mode ($ERA_MNIST_SMOKE, or smoke ``data``): at most 2 epochs of the subset, in
-    a temporary folder, a rerun replacing it. ``full_run`` lets a caller call a configuration of its
+    "smoke" on smoke ``data`` (``load_mnist``'s default with $ERA_MNIST_SMOKE): at most 2 epochs of
+    the subset, in a temporary folder, a rerun replacing it. ``full_run`` lets a caller call a configuration of its
     own a full run (step 11's search). On a GPU the forward and backward pass run as a CUDA graph
     unless ``cuda_graph`` is False (the record's ``train_path`` says which ran). ``on_epoch(row)`` is
     called after every epoch (a search prunes there).
     Returns ``(model, record, ema_model)``; ``ema_model`` is None unless the config averages.
     """
     check_seed(seed)
-    smoke = is_smoke() or (data is not None and data.smoke)
-    config = run_config(config, smoke)
     device = device if isinstance(device, torch.device) else pick_device(device)
-    data = data if data is not None else load_mnist(device, smoke=smoke)
+    data = data if data is not None else load_mnist(device)
+    smoke = data.smoke
+    config = run_config(config, smoke)
     seed_everything(seed)
     model, loader = model_and_loader(config, data, seed)
     optimizer = make_optimizer(config, model)
@@ -83,7 +74,7 @@ def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False,
                                    scheduler, ema_decay=config.ema_decay, tag=f"[{mode}] " if smoke else "",
                                    cuda_graph=cuda_graph, label_smoothing=config.label_smoothing,
                                    ema_warmup=config.ema_warmup, on_epoch=on_epoch)
-    record = RunRecord(step=config.step, name=STEPS[config.step][0], seed=seed,
+    record = RunRecord(step=config.step, name=STEPS[config.step].name, seed=seed,
                        params=sum(p.numel() for p in model.parameters()), config=asdict(config),
                        history=history, device=device_name(device), torch_version=torch.__version__,
                        wall_seconds=time.perf_counter() - start, mode=mode, git_commit=commit,
@@ -97,9 +88,11 @@ def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False,
 def run_seeds(config, seeds, device=None, data=None):
     """One record per seed: a committed full-run record (Data/runs/) already made with this very
     configuration is loaded (and the notebook says so); every other seed is trained now."""
+    device = device if isinstance(device, torch.device) else pick_device(device)
+    data = data if data is not None else load_mnist(device)
     records = []
     for seed in seeds:
-        path = None if is_smoke() else record_path(config.step, seed, "evidence")
+        path = None if data.smoke else record_path(config.step, seed, "evidence")
         record = load_record(path) if path and path.exists() else None
         if record and StepConfig(**record.config) == config:
             print(f"seed {seed}: loaded {path.name} ({record.mode} run on {record.device}, "

@@ -1,7 +1,7 @@
 """The figures: each function returns a matplotlib Figure and saves it as PNG when given a path."""
 import matplotlib.pyplot as plt
 
-from .records import TARGET
+from .results import TARGET
 
 
 def _finish(fig, title, save):

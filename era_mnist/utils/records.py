@@ -1,5 +1,5 @@
-"""Run records: one JSON file per finished run, written atomically and never silently replaced or lost,
-and where every output goes: the committed evidence is written only when asked for."""
+"""Run records: one JSON file per finished run, written atomically and never silently replaced or
+lost; where each goes, ``paths.output_dir`` decides (the committed evidence only when asked for)."""
 import json
 import os
 import subprocess
@@ -10,49 +10,13 @@ from dataclasses import asdict, dataclass, field
 from itertools import count
 from pathlib import Path
 
-from .config import StepConfig, config_changes, step_config
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-TARGET = 99.4  # the assignment's test accuracy, in percent
+from ..steps import StepConfig, config_changes, step_config, step_number
+from .paths import REPO_ROOT, output_dir, repo_relative, write_atomically
 
 
 class RecordError(RuntimeError):
     """A run record, or the README block written from them, cannot be read as it is; the message
     names the file and what to do."""
-
-
-def output_mode():
-    """Where this process writes, from the environment (read here only): "smoke" with
-    $ERA_MNIST_SMOKE (1, true, yes), else "evidence" with $ERA_MNIST_EVIDENCE (set by ``reproduce``
-    and ``train --evidence``), else "local": a user's own runs, from the CLI or a notebook."""
-    def on(name):
-        return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
-    return "smoke" if on("ERA_MNIST_SMOKE") else "evidence" if on("ERA_MNIST_EVIDENCE") else "local"
-
-
-def is_smoke():
-    """True when $ERA_MNIST_SMOKE asks for the short smoke run."""
-    return output_mode() == "smoke"
-
-
-def output_dir(kind, where=None):
-    """The folder for ``kind`` (runs, figures, search, benchmarks), created if need be: the one
-    place that decides where output goes. Smoke output goes to the system's temporary folder, a
-    user's own to the git-ignored Data/local/, and only the evidence (what the tests compare with
-    the README) to Data/ itself.
-
-    ``where``: None for this process's mode (``output_mode``); a mode; a run's mode ("full": this
-    process's, "custom": anywhere but the evidence); or, for the callers that ask by smoke, a bool
-    (False: the committed evidence, to read it).
-    """
-    mode = output_mode()
-    place = {None: mode, "full": mode, "custom": "local" if mode == "evidence" else mode,
-             True: "smoke", False: "evidence"}.get(where, where)
-    base = {"smoke": Path(tempfile.gettempdir()) / "era_mnist_smoke", "local": REPO_ROOT / "Data" / "local",
-            "evidence": REPO_ROOT / "Data"}[place]
-    path = base / kind
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 CODE_PATHS = ("era_mnist", "pyproject.toml", "requirements.txt")
@@ -70,11 +34,6 @@ def git_commit():
         return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS) else "")
     except (OSError, subprocess.SubprocessError):
         return None
-
-
-def epochs_at_target(history, key="test_acc"):
-    """The epochs (1-based) whose ``key`` accuracy is at or above the target."""
-    return [row["epoch"] for row in history if row.get(key) is not None and row[key] >= TARGET]
 
 
 @dataclass
@@ -99,15 +58,6 @@ class RunRecord:
     def filename(self):
         return record_filename(self.step, self.seed)
 
-    def best(self, key="test_acc"):
-        """(best value, its epoch) of a history column."""
-        row = max(self.history, key=lambda r: r[key])
-        return row[key], row["epoch"]
-
-    def last_min(self, n=5, key="test_acc"):
-        """The lowest ``key`` accuracy over the last ``n`` epochs."""
-        return min(row[key] for row in self.history[-n:])
-
     def label(self):
         """One line naming what produced the run, for figure titles; a custom run names its changes."""
         changes = f" ({config_changes(StepConfig(**self.config))})" if self.mode == "custom" else ""
@@ -115,49 +65,31 @@ class RunRecord:
                 f"torch {self.torch_version}")
 
     def save(self, folder=None, overwrite=False):
-        """Write the record atomically into ``folder`` (default: the mode's runs folder).
-
-        An existing record is kept and FileExistsError raised unless ``overwrite`` is True.
-        """
+        """Write the record into ``folder`` (default: the mode's runs folder) as ``save_record`` does."""
         folder = Path(folder) if folder else output_dir("runs", self.mode)
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / self.filename
-        if not overwrite:
-            refuse_overwrite(path)
-        write_atomically(path, json.dumps(asdict(self), indent=1) + "\n")
-        return path
+        return save_record(self, folder / self.filename, overwrite)
 
 
-def write_atomically(path, text):
-    """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def shown(path):
-    """``path`` relative to the repository when it lies inside it, for messages."""
-    path = Path(path)
-    return path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+def save_record(record, path, overwrite=False):
+    """Write ``record`` to ``path`` atomically; an existing record is kept and FileExistsError
+    raised unless ``overwrite`` is True. Returns the path."""
+    if not overwrite:
+        refuse_overwrite(path)
+    write_atomically(path, json.dumps(asdict(record), indent=1) + "\n")
+    return path
 
 
 def load_record(path):
     """A RunRecord read back from its JSON file; a file that is not one gives a RecordError naming it."""
     try:
         record = RunRecord(**json.loads(Path(path).read_text()))
-        StepConfig(**record.config)
+        step_number(StepConfig(**record.config).step)
         if not record.history or not all(isinstance(row, dict) and {"epoch", "train_acc", "test_acc"} <= row.keys()
                                           for row in record.history):
             raise ValueError("its history is empty or lacks epoch, train_acc, test_acc")
     except (OSError, ValueError, TypeError) as error:
-        where = shown(path)
+        where = repo_relative(path)
         fix = ("delete it or move it away" if where.is_absolute()
                else f"restore it with `git checkout -- {where}` if it is committed, else delete it")
         raise RecordError(f"run record {where} cannot be read ({error}): {fix}") from None
@@ -213,22 +145,22 @@ def refuse_overwrite(path):
 UNSAVED = "era_mnist_unsaved"  # in the system's temporary folder: a record that cannot go where it belongs
 
 
-def save_run(record, overwrite=False):
-    """Write a finished run's record where its mode puts it, an earlier one moved to ``previous/``
-    beside it (replaced with ``overwrite``), and say where. A folder that cannot be written
-    (read-only, full) never costs the run: see ``keep_unsaved``. Returns True when the record went
-    where it belongs."""
+def save_run(record, overwrite=False, evidence=False):
+    """Write a finished run's record where its mode puts it (with ``evidence``, a full run goes to
+    the committed Data/runs/), an earlier one moved to ``previous/`` beside it (replaced with
+    ``overwrite``), and say where. A folder that cannot be written (read-only, full) never costs
+    the run: see ``keep_unsaved``. Returns True when the record went where it belongs."""
     overwrite = overwrite or record.mode == "smoke"  # smoke records are throwaway: a rerun replaces them
     folder = None
     try:
-        folder = output_dir("runs", record.mode)
+        folder = output_dir("runs", "evidence" if evidence and record.mode == "full" else record.mode)
         if not overwrite and (kept := archive_existing(folder / record.filename)):
-            print(f"The previous record of this step and seed was moved to {shown(kept)}")
+            print(f"The previous record of this step and seed was moved to {repo_relative(kept)}")
         path = record.save(folder, overwrite=overwrite)
     except OSError as error:
-        keep_unsaved(record, shown(folder or error.filename or "its runs folder"), error)
+        keep_unsaved(record, repo_relative(folder or error.filename or "its runs folder"), error)
         return False
-    print(f"Record written to {shown(path)}")
+    print(f"Record written to {repo_relative(path)}")
     return True
 
 

@@ -1,0 +1,144 @@
+"""The series, one entry per step: its name, its idea, its network, its training and the
+reference's figures. The CLI, the notebooks, the README and the tests all read a step from here,
+so a step is added or changed in this one place."""
+from dataclasses import dataclass, fields, replace
+from functools import partial
+from typing import Callable
+
+from . import model
+
+
+def _check(name, value, ok, want, kind=(int, float)):
+    if isinstance(value, bool) or not isinstance(value, kind) or not ok(value):
+        raise ValueError(f"{name} must be {want}, not {value!r}")
+
+
+@dataclass(frozen=True)
+class StepConfig:
+    """How one step trains. Anything a step does not name stays as the step before left it."""
+    step: int
+    epochs: int = 15
+    batch_size: int = 128
+    lr: float = 0.01
+    momentum: float = 0.9
+    nesterov: bool = False
+    rotation: float = 0.0      # degrees, +- (training set only)
+    max_shift: float = 0.0     # random shift, +- this fraction of the image (training set only)
+    max_scale: float = 0.0     # random zoom, 1 +- this fraction (training set only)
+    scheduler: str | None = None  # None or "onecycle"
+    max_lr: float = 0.0        # OneCycleLR peak
+    pct_start: float = 0.3     # OneCycleLR warm-up fraction
+    final_div_factor: float = 1e4  # OneCycleLR: the last rate is the first divided by this
+    weight_decay: float = 0.0  # SGD's L2 penalty
+    label_smoothing: float = 0.0  # the share of the target spread over all classes
+    ema_decay: float | None = None  # evaluate an exponential moving average of the weights too
+    ema_warmup: bool = False   # the average's decay grows as (1 + t) / (10 + t) up to ema_decay
+    arch: str | None = None    # a network class of era_mnist.model; None: the step's own network
+    net: dict | None = None    # keyword arguments of the network (its widths)
+
+    def __post_init__(self):
+        _check("step", self.step, lambda v: v >= 1, "a step number (see STEPS)", int)
+        _check("epochs", self.epochs, lambda v: v >= 1, "a whole number >= 1", int)
+        _check("batch_size", self.batch_size, lambda v: v >= 1, "a whole number >= 1", int)
+        _check("lr", self.lr, lambda v: v > 0, "a positive number")
+        _check("momentum", self.momentum, lambda v: 0 <= v < 1, "a number from 0 up to (not including) 1")
+        if not isinstance(self.nesterov, bool) or (self.nesterov and self.momentum == 0):
+            raise ValueError(f"nesterov must be True (with a momentum above 0) or False, not {self.nesterov!r}")
+        _check("rotation", self.rotation, lambda v: 0 <= v <= 180, "a number of degrees from 0 to 180")
+        _check("max_shift", self.max_shift, lambda v: 0 <= v < 1, "a fraction from 0 up to (not including) 1")
+        _check("max_scale", self.max_scale, lambda v: 0 <= v < 1, "a fraction from 0 up to (not including) 1")
+        if self.scheduler not in (None, "onecycle"):
+            raise ValueError(f"scheduler must be None or 'onecycle', not {self.scheduler!r}")
+        _check("max_lr", self.max_lr, lambda v: v > 0 if self.scheduler else v >= 0,
+               "a positive number with OneCycleLR" if self.scheduler else "a number >= 0")
+        _check("pct_start", self.pct_start, lambda v: 0 < v < 1, "a fraction strictly between 0 and 1")
+        _check("final_div_factor", self.final_div_factor, lambda v: v >= 1, "a number >= 1")
+        _check("weight_decay", self.weight_decay, lambda v: v >= 0, "a number >= 0")
+        _check("label_smoothing", self.label_smoothing, lambda v: 0 <= v < 1, "a fraction from 0 up to (not including) 1")
+        if not isinstance(self.ema_warmup, bool):
+            raise ValueError(f"ema_warmup must be True or False, not {self.ema_warmup!r}")
+        if self.arch is not None and self.arch not in model.ARCHS:
+            raise ValueError(f"arch must be None or one of {', '.join(model.ARCHS)}, not {self.arch!r}")
+        if self.ema_decay is not None:
+            _check("ema_decay", self.ema_decay, lambda v: 0 < v < 1, "None or a number strictly between 0 and 1")
+        if not (self.net is None or isinstance(self.net, dict)):
+            raise ValueError(f"net must be None or a dict of the network's widths, not {self.net!r}")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the series."""
+    number: int
+    name: str           # short name, for the CLI and the records: "onecycle"
+    notebook: str       # notebooks/StepNN_<notebook>.ipynb
+    idea: str           # what this step changes, in a few words
+    network: Callable   # builds the step's network (keyword arguments: its widths)
+    config: StepConfig  # how the step trains
+    reference: dict | None = None  # the published reference series' own figures: params, best_train, best_test
+
+
+def _reference(params, best_train, best_test):
+    return dict(params=params, best_train=best_train, best_test=best_test)
+
+
+_ONECYCLE = dict(rotation=7.0, nesterov=True, scheduler="onecycle", max_lr=0.05, ema_decay=0.999)
+
+STEPS = {s.number: s for s in [
+    Step(1, "setup", "Setup", "a working pipeline: data, net, train and test loop", model.SetupNet,
+         StepConfig(1), _reference(6_379_786, 99.85, 99.06)),  # batch 128, SGD lr 0.01 momentum 0.9
+    Step(2, "skeleton", "Skeleton", "the skeleton kept from here on", model.SkeletonNet,
+         StepConfig(2), _reference(194_884, 99.27, 98.86)),
+    Step(3, "lighter", "Lighter", "fewer channels", model.LightNet,
+         StepConfig(3), _reference(10_790, 98.88, 98.82)),
+    Step(4, "batchnorm", "BatchNorm", "batch normalization", model.BatchNormNet,
+         StepConfig(4), _reference(10_970, 99.75, 98.28)),
+    Step(5, "regularization", "Regularization", "dropout", partial(model.BatchNormNet, dropout=0.1),
+         StepConfig(5), _reference(10_970, 99.81, 99.28)),
+    Step(6, "gap", "GAP", "global average pooling", partial(model.GapNet, dropout=0.1),
+         StepConfig(6), _reference(6_070, 98.81, 98.72)),
+    Step(7, "capacity", "Capacity", "more depth, batch 64", partial(model.CapacityNet, dropout=0.1),
+         StepConfig(7, batch_size=64), _reference(7_884, 99.23, 99.23)),
+    Step(8, "maxpool", "MaxPool", "dropout removed", model.CapacityNet,
+         StepConfig(8, batch_size=64), _reference(7_884, 99.34, 99.36)),
+    Step(9, "augmentation", "Augmentation", "random rotation +-7 degrees", model.CapacityNet,
+         StepConfig(9, batch_size=64, rotation=7.0), _reference(7_884, 99.31, 99.27)),
+    Step(10, "onecycle", "OneCycle", "OneCycleLR and averaged weights, 5 seeds", model.CapacityNet,
+         StepConfig(10, batch_size=128, **_ONECYCLE), _reference(7_884, 99.34, 99.56)),
+    Step(11, "smallest", "Smallest", "beyond the assignment: how small can it go, by a recorded search",
+         model.SlimNet, StepConfig(11, batch_size=64, **_ONECYCLE)),  # no reference: beyond the series
+]}
+
+
+def step_number(step):
+    """The step number for a number or a short name; a clear ValueError for anything else."""
+    names = {s.name: n for n, s in STEPS.items()}
+    if isinstance(step, str) and step.strip().lower() in names:
+        return names[step.strip().lower()]
+    if isinstance(step, int) and not isinstance(step, bool) and step in STEPS:
+        return step
+    valid = ", ".join(f"{n} ({s.name})" for n, s in STEPS.items())
+    raise ValueError(f"unknown step {step!r}: valid steps are {valid}")
+
+
+def step_config(step, **changes):
+    """The series' configuration of ``step`` (number or name), with any field overridden."""
+    return replace(STEPS[step_number(step)].config, **changes)
+
+
+def build(step, **widths):
+    """A fresh network for ``step`` (a number 1-11 or its short name, e.g. ``build(10)``);
+    ``widths`` go to the network's class (step 11's search: ``build(11, c1=8, c2=10)``)."""
+    return STEPS[step_number(step)].network(**widths)
+
+
+def network(config):
+    """A fresh network as ``config`` names it: its ``arch`` class, else its step's, with its ``net`` widths."""
+    make = model.ARCHS[config.arch] if config.arch else STEPS[config.step].network
+    return make(**(config.net or {}))
+
+
+def config_changes(config):
+    """Where ``config`` differs from its step's own, as text ("epochs=1"); empty for the step's own."""
+    own = step_config(config.step)
+    return ", ".join(f"{f.name}={getattr(config, f.name)!r}" for f in fields(config)
+                     if getattr(config, f.name) != getattr(own, f.name))

@@ -1,0 +1,75 @@
+"""Where every output goes, and the one way it is written (atomically).
+
+The environment is read here only: $ERA_MNIST_SMOKE (the notebooks' and CI's way into smoke mode)
+and $ERA_MNIST_EVIDENCE (set by ``reproduce``, ``train --evidence`` and the search's
+``--evidence``). Everything else is passed along as data: the smoke flag of the loaded data, the
+mode of a record.
+"""
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def output_mode():
+    """Where this process writes: "smoke" with $ERA_MNIST_SMOKE (1, true, yes), else "evidence"
+    with $ERA_MNIST_EVIDENCE, else "local": a user's own runs, from the CLI or a notebook."""
+    def on(name):
+        return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
+    return "smoke" if on("ERA_MNIST_SMOKE") else "evidence" if on("ERA_MNIST_EVIDENCE") else "local"
+
+
+def output_dir(kind, where=None):
+    """The folder for ``kind`` (runs, figures, search, benchmarks), created if need be: the one
+    place that decides where output goes. Smoke output goes to the system's temporary folder, a
+    user's own to the git-ignored Data/local/, and only the evidence (what the tests compare with
+    the README) to Data/ itself.
+
+    ``where``: None for this process's mode (``output_mode``); a mode; a run's mode ("full": this
+    process's, "custom": anywhere but the evidence); or a bool, smoke or not (False: the
+    committed evidence, to read it).
+    """
+    mode = output_mode()
+    place = {None: mode, "full": mode, "custom": "local" if mode == "evidence" else mode,
+             True: "smoke", False: "evidence"}.get(where, where)
+    base = {"smoke": Path(tempfile.gettempdir()) / "era_mnist_smoke", "local": REPO_ROOT / "Data" / "local",
+            "evidence": REPO_ROOT / "Data"}[place]
+    path = base / kind
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def figure_path(record, kind):
+    """Where a run's figure goes: beside the run's other output (``output_dir``), named after it."""
+    return output_dir("figures", record.mode) / f"{Path(record.filename).stem}_{kind}.png"
+
+
+def repo_relative(path):
+    """``path`` relative to the repository when it lies inside it, for messages."""
+    path = Path(path)
+    return path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+
+
+@contextlib.contextmanager
+def atomic_file(path, mode="w"):
+    """A file for ``path``, written beside it and renamed into place only when the block ends
+    without an error: no reader ever sees half a file, and a failure leaves nothing behind."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, mode) as f:
+            yield f
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_atomically(path, text):
+    """Write ``text`` to ``path`` through ``atomic_file``."""
+    with atomic_file(path) as f:
+        f.write(text)

@@ -1,0 +1,54 @@
+"""The rule every Result, table and claim uses: the target, the last-5-epoch window, and what a
+run and a set of seeds come to under it."""
+from dataclasses import dataclass
+from statistics import mean
+
+TARGET = 99.4  # the assignment's test accuracy, in percent
+LAST = 5       # the claim: at or above the target in each of the last 5 epochs
+
+
+def epochs_at_target(history, key="test_acc"):
+    """The epochs (1-based) whose ``key`` accuracy is at or above the target."""
+    return [row["epoch"] for row in history if row.get(key) is not None and row[key] >= TARGET]
+
+
+def best(history, key="test_acc"):
+    """(best value, its epoch) of a history column."""
+    row = max(history, key=lambda r: r[key])
+    return row[key], row["epoch"]
+
+
+def last_min(history, key="test_acc"):
+    """The lowest ``key`` accuracy over the last LAST epochs: the rule's own measure."""
+    return min(row[key] for row in history[-LAST:])
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What one run comes to: its best train accuracy, best ``key`` accuracy and epoch, the epochs at target."""
+    best_train: float
+    best_test: float
+    best_epoch: int
+    at_target: list
+
+
+def run_summary(record, key="test_acc"):
+    return RunSummary(best(record.history, "train_acc")[0], *best(record.history, key),
+                      epochs_at_target(record.history, key))
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """A set of seeds under the rule: per seed (seed, last-5 minimum, best, final), in seed order;
+    the mean of the minima, the worst seed's, and how many seeds hold the target."""
+    rows: list
+    mean: float
+    worst: float
+    held: int
+
+
+def seed_summary(records, key="test_acc"):
+    rows = [(r.seed, last_min(r.history, key), best(r.history, key)[0], r.history[-1][key])
+            for r in sorted(records, key=lambda r: r.seed)]
+    lows = [row[1] for row in rows]
+    return SeedSummary(rows, mean(lows), min(lows), sum(low >= TARGET for low in lows))
