@@ -36,22 +36,11 @@ class SetupNet(nn.Module):
         return F.log_softmax(x.flatten(1), dim=1)
 
 
-class SkeletonNet(nn.Module):
-    """Step 2: the skeleton kept from here on: two 3x3 blocks, a 1x1 transition, a 7x7 head."""
+class Skeleton(nn.Module):
+    """The data path of steps 2-6: three 3x3 convs, a max-pool, a 1x1 transition, two 3x3 convs
+    and a 1x1, then the head. The steps' classes below only choose its layers."""
 
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Sequential(nn.Conv2d(1, 32, 3, bias=False), nn.ReLU())     # 32x26x26, RF 3
-        self.conv2 = nn.Sequential(nn.Conv2d(32, 64, 3, bias=False), nn.ReLU())    # 64x24x24, RF 5
-        self.conv3 = nn.Sequential(nn.Conv2d(64, 128, 3, bias=False), nn.ReLU())   # 128x22x22, RF 7
-        self.pool = nn.MaxPool2d(2)                                                # 128x11x11, RF 8
-        self.trans = nn.Sequential(nn.Conv2d(128, 32, 1, bias=False), nn.ReLU())   # 32x11x11, RF 8
-        self.conv4 = nn.Sequential(nn.Conv2d(32, 64, 3, bias=False), nn.ReLU())    # 64x9x9, RF 12
-        self.conv5 = nn.Sequential(nn.Conv2d(64, 128, 3, bias=False), nn.ReLU())   # 128x7x7, RF 16
-        self.conv6 = nn.Sequential(nn.Conv2d(128, 10, 1, bias=False), nn.ReLU())   # 10x7x7, RF 16
-        self.head = nn.Conv2d(10, 10, 7, bias=False)                               # 10x1x1, RF 28
-
-    def forward(self, x):
+    def features(self, x):
         x = self.conv1(x)
         x = self.conv2(x)
         x = self.conv3(x)
@@ -60,36 +49,42 @@ class SkeletonNet(nn.Module):
         x = self.conv4(x)
         x = self.conv5(x)
         x = self.conv6(x)
-        x = self.head(x)
-        return F.log_softmax(x.flatten(1), dim=1)
-
-
-class LightNet(nn.Module):
-    """Step 3: the skeleton with 10-20 channels (10,790 parameters)."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Sequential(nn.Conv2d(1, 10, 3, bias=False), nn.ReLU())    # 10x26x26, RF 3
-        self.conv2 = nn.Sequential(nn.Conv2d(10, 10, 3, bias=False), nn.ReLU())   # 10x24x24, RF 5
-        self.conv3 = nn.Sequential(nn.Conv2d(10, 20, 3, bias=False), nn.ReLU())   # 20x22x22, RF 7
-        self.pool = nn.MaxPool2d(2)                                               # 20x11x11, RF 8
-        self.trans = nn.Sequential(nn.Conv2d(20, 10, 1, bias=False), nn.ReLU())   # 10x11x11, RF 8
-        self.conv4 = nn.Sequential(nn.Conv2d(10, 10, 3, bias=False), nn.ReLU())   # 10x9x9, RF 12
-        self.conv5 = nn.Sequential(nn.Conv2d(10, 20, 3, bias=False), nn.ReLU())   # 20x7x7, RF 16
-        self.conv6 = nn.Sequential(nn.Conv2d(20, 10, 1, bias=False), nn.ReLU())   # 10x7x7, RF 16
-        self.head = nn.Conv2d(10, 10, 7, bias=False)                              # 10x1x1, RF 28
+        return x
 
     def forward(self, x):
-        x = self.conv1(x)
-        x = self.conv2(x)
-        x = self.conv3(x)
-        x = self.pool(x)
-        x = self.trans(x)
-        x = self.conv4(x)
-        x = self.conv5(x)
-        x = self.conv6(x)
+        x = self.features(x)
         x = self.head(x)
         return F.log_softmax(x.flatten(1), dim=1)
+
+
+def conv_relu(c_in, c_out, k=3):
+    """Conv (no bias) -> ReLU, the layer of steps 2-3."""
+    return nn.Sequential(nn.Conv2d(c_in, c_out, k, bias=False), nn.ReLU())
+
+
+class SkeletonNet(Skeleton):
+    """Step 2: the skeleton kept from here on: two 3x3 blocks, a 1x1 transition, a 7x7 head.
+    Its channels are ``widths`` (step 3 makes them fewer); the sizes below are step 2's."""
+
+    def __init__(self, widths=(32, 64, 128, 32, 64, 128)):
+        super().__init__()
+        a, b, c, d, e, f = widths
+        self.conv1 = conv_relu(1, a)                  # 32x26x26, RF 3
+        self.conv2 = conv_relu(a, b)                  # 64x24x24, RF 5
+        self.conv3 = conv_relu(b, c)                  # 128x22x22, RF 7
+        self.pool = nn.MaxPool2d(2)                   # 128x11x11, RF 8
+        self.trans = conv_relu(c, d, 1)               # 32x11x11, RF 8
+        self.conv4 = conv_relu(d, e)                  # 64x9x9, RF 12
+        self.conv5 = conv_relu(e, f)                  # 128x7x7, RF 16
+        self.conv6 = conv_relu(f, 10, 1)              # 10x7x7, RF 16
+        self.head = nn.Conv2d(10, 10, 7, bias=False)  # 10x1x1, RF 28
+
+
+class LightNet(SkeletonNet):
+    """Step 3: step 2's skeleton with 10-20 channels (10,790 parameters)."""
+
+    def __init__(self):
+        super().__init__(widths=(10, 10, 20, 10, 10, 20))
 
 
 def conv_bn_relu(c_in, c_out, k=3, dropout=0.0):
@@ -100,7 +95,7 @@ def conv_bn_relu(c_in, c_out, k=3, dropout=0.0):
     return nn.Sequential(*layers)
 
 
-class BatchNormNet(nn.Module):
+class BatchNormNet(Skeleton):
     """Step 4: step 3 with BatchNorm after every convolution but the last (10,970 parameters).
 
     Step 5 is the same network with ``dropout=0.1`` after the 3rd and the 6th convolution.
@@ -118,43 +113,17 @@ class BatchNormNet(nn.Module):
         self.conv6 = conv_bn_relu(20, 10, 1)                 # 10x7x7, RF 16
         self.head = nn.Conv2d(10, 10, 7, bias=False)         # 10x1x1, RF 28
 
-    def forward(self, x):
-        x = self.conv1(x)
-        x = self.conv2(x)
-        x = self.conv3(x)
-        x = self.pool(x)
-        x = self.trans(x)
-        x = self.conv4(x)
-        x = self.conv5(x)
-        x = self.conv6(x)
-        x = self.head(x)
-        return F.log_softmax(x.flatten(1), dim=1)
 
-
-class GapNet(nn.Module):
+class GapNet(BatchNormNet):
     """Step 6: step 5 with the 7x7 head replaced by global average pooling (6,070 parameters)."""
 
     def __init__(self, dropout=0.0):
-        super().__init__()
-        self.conv1 = conv_bn_relu(1, 10)                     # 10x26x26, RF 3
-        self.conv2 = conv_bn_relu(10, 10)                    # 10x24x24, RF 5
-        self.conv3 = conv_bn_relu(10, 20, dropout=dropout)   # 20x22x22, RF 7
-        self.pool = nn.MaxPool2d(2)                          # 20x11x11, RF 8
-        self.trans = conv_bn_relu(20, 10, 1)                 # 10x11x11, RF 8
-        self.conv4 = conv_bn_relu(10, 10)                    # 10x9x9, RF 12
-        self.conv5 = conv_bn_relu(10, 20, dropout=dropout)   # 20x7x7, RF 16
-        self.conv6 = conv_bn_relu(20, 10, 1)                 # 10x7x7, RF 16
+        super().__init__(dropout)
+        del self.head                                        # the 4,900 weights of the 7x7 conv
         self.gap = nn.AvgPool2d(7)                           # 10x1x1, RF 28
 
     def forward(self, x):
-        x = self.conv1(x)
-        x = self.conv2(x)
-        x = self.conv3(x)
-        x = self.pool(x)
-        x = self.trans(x)
-        x = self.conv4(x)
-        x = self.conv5(x)
-        x = self.conv6(x)
+        x = self.features(x)
         x = self.gap(x)
         return F.log_softmax(x.flatten(1), dim=1)
 
