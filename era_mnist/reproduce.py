@@ -6,8 +6,8 @@ import time
 import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
 
-from .search import PARETO_FIGURE, describe, search_records, search_rows
-from .steps import STEPS
+from .search import PARETO_FIGURE, describe, recipe, search_records, search_rows, study_records
+from .steps import STEPS, StepConfig
 from .utils.paths import REPO_ROOT, output_dir, output_mode, repo_relative, write_atomically
 from .utils.plots import plot_series
 from .utils.records import RecordError, full_records
@@ -18,6 +18,7 @@ README = REPO_ROOT / "README.md"
 START = "<!-- results:start: written by `python -m era_mnist reproduce` from Data/runs; do not edit -->"
 END = "<!-- results:end -->"
 SERIES_FIGURE = "series_test_accuracy.png"
+STUDY_NAMES = ("under-8000", "under-5000")  # era_mnist.study's, named here so that the README needs no Optuna
 
 
 def notebook_path(step):
@@ -93,6 +94,21 @@ def search_table_rows(found):
     return lines
 
 
+def study_table_rows(study, trials):
+    """An Optuna study's finished runs (Data/search/<study>/) as markdown: one row per trial."""
+    lines = [f"Study `{study}` (`benchmarks/study.py`, Optuna; records in `Data/search/{study}/`; each trial "
+             "trains seeds 1-2, a chosen one seeds 1-20; worst and mean of the seeds' last-5 minima, averaged "
+             "weights; changes are to step 10's training):", "",
+             f"| trial | network | params | changes | seeds | worst seed % | mean % | holds {TARGET} % |",
+             "|---|---|---|---|---|---|---|---|"]
+    for numbers, records in trials.items():
+        network, changes = recipe(StepConfig(**records[0].config))
+        seeds = seed_summary(records, "ema_test_acc")
+        lines.append(f"| {numbers} | {network} | {records[0].params:,} | {changes} | {len(records)} | "
+                     f"{seeds.worst:.2f} | {seeds.mean:.2f} | {seeds.held} of {len(records)} |")
+    return lines
+
+
 def results_markdown(records):
     """The README's results block, every number from the records."""
     lines = [START, "",
@@ -103,8 +119,11 @@ def results_markdown(records):
         lines += result_rows(step, records.get(step, {}).get(1))
     if len(records.get(10, {})) > 1:
         lines += [""] + seed_rows(10, records[10])
-    if found := search_records("evidence"):
+    if found := search_records(smoke=False):
         lines += [""] + search_table_rows(found)
+    for study in STUDY_NAMES:
+        if trials := study_records(study, smoke=False):
+            lines += [""] + study_table_rows(study, trials)
     figures = output_dir("figures", "evidence")
     pictures = [(f"step10_seed1_{kind}.png", what) for kind, what in
              (("curves", "step 10 curves"), ("misclassified", "step 10 misclassified digits"))]

@@ -4,6 +4,7 @@ Each candidate is step 10's training (batch 128) of step 11's network with its w
 some its training, changed. Every run writes one record, ``Data/search/<candidate>_seed<S>.json``
 (the temporary folder in smoke mode); ``benchmarks/smallest_search.py`` trains and charts them.
 """
+import json
 import re
 from dataclasses import replace
 
@@ -76,6 +77,32 @@ def search_records(smoke=None):
         if name in CANDIDATES and StepConfig(**record.config) == candidate_config(name, record.mode == "smoke"):
             found.setdefault(name, []).append(record)
     return {name: sorted(records, key=lambda r: r.seed) for name, records in found.items()}
+
+
+def study_records(study, smoke=None):
+    """{trials: [RunRecord per seed, in seed order]} of an Optuna study's finished runs
+    (``era_mnist.study``: ``<study>/trial<N>_seed<S>.json`` in the search folder), read as records,
+    without Optuna. Runs of one configuration go together: a trial retried after its worker died
+    reads back the seeds it had finished, and a validation adds seeds to its trial; ``trials``
+    names the trial numbers ("0, 3")."""
+    groups = {}
+    for path in (output_dir("search", smoke) / study).glob("trial*_seed*.json"):
+        number = int(re.fullmatch(r"trial(\d+)_seed\d+", path.stem).group(1))
+        record = load_record(path)
+        numbers, records = groups.setdefault(json.dumps(record.config, sort_keys=True), (set(), []))
+        numbers.add(number)
+        records.append(record)
+    return {", ".join(map(str, sorted(numbers))): sorted(records, key=lambda r: r.seed)
+            for numbers, records in sorted(groups.values(), key=lambda group: min(group[0]))}
+
+
+def recipe(config):
+    """A configuration as its network and its changes to step 10's training, as text."""
+    base, widths = step_config(10), ", ".join(f"{k}={v}" for k, v in (config.net or {}).items())
+    changes = ", ".join(f"{f}={getattr(config, f):.3g}" if isinstance(getattr(config, f), float) else
+                        f"{f}={getattr(config, f)}" for f in vars(config)
+                        if f not in ("step", "arch", "net") and getattr(config, f) != getattr(base, f))
+    return f"{config.arch or 'step ' + str(config.step)}({widths})", changes
 
 
 def worst_seed(records):

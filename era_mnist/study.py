@@ -202,14 +202,15 @@ def study_table(name, url=None):
     """The study as text: one line per trial, best first, and what pruning saved."""
     study = load_study(name, url)
     state = optuna.trial.TrialState
-    rows = sorted(study.trials, key=lambda t: (t.value is None, -(t.value or 0)))
+    rows = sorted(study.trials, key=lambda t: (t.state != state.COMPLETE, -(t.value or 0)))
     lines = [f"study {name}: {len(study.trials)} trials, budget {STUDIES[name][0]:,} parameters, "
              f"value = worst of seeds {', '.join(map(str, SEEDS))}: lowest {KEY} of the last {LAST} epochs",
              f"{'trial':>5} {'state':<9}{'params':>7}{'value':>7}  seeds' last-5 minima  holds {TARGET}  params"]
     for t in rows:
         lows = " ".join(f"{v:.2f}" for v in t.user_attrs.get("last5_min", []))
-        value = f"{t.value:.2f}" if t.value is not None else "-"
-        holds = "yes" if t.value is not None and t.value >= TARGET else "no"
+        done = t.state == state.COMPLETE  # a pruned trial's value is only its last report
+        value = f"{t.value:.2f}" if done else "-"
+        holds = ("yes" if t.value >= TARGET else "no") if done else "-"
         sampled = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in t.params.items())
         lines.append(f"{t.number:>5} {t.state.name.lower():<9}{t.user_attrs.get('params', 0):>7,}{value:>7}  "
                      f"{lows:<20}  {holds:<10}{sampled}")

@@ -4,9 +4,10 @@ import re
 import nbformat
 import pytest
 
-from era_mnist.steps import STEPS, build
-from era_mnist.reproduce import END, README, START, notebook_path, results_markdown
-from era_mnist.search import STEP11, candidate_config, parameters, search_records
+from era_mnist.reproduce import END, README, START, STUDY_NAMES, notebook_path, results_markdown
+from era_mnist.search import STEP11, candidate_config, parameters, search_records, study_records
+from era_mnist.steps import STEPS, StepConfig, build
+from era_mnist.study import STUDIES
 from era_mnist.utils import epochs_at_target, format_result, full_records, seed_table
 
 RECORDS = full_records()
@@ -81,3 +82,15 @@ def test_every_search_record_is_a_full_run_of_its_candidate():
         for record in records:
             assert record.mode == "full" and record.params == parameters(candidate_config(name, smoke=False))
             assert [row["epoch"] for row in record.history] == list(range(1, 16))
+
+
+def test_every_study_record_is_a_full_run_of_its_configuration():
+    """The Optuna studies' runs (Data/search/<study>/), which the README's study tables read."""
+    assert STUDY_NAMES == tuple(STUDIES)  # the README names the studies without importing Optuna
+    for study in STUDY_NAMES:
+        for trials, records in study_records(study, smoke=False).items():
+            for record in records:
+                config = StepConfig(**record.config)
+                assert record.mode == "full" and record.params == parameters(config) < STUDIES[study][0]
+                assert [row["epoch"] for row in record.history] == list(range(1, 16)), (study, trials)
+            assert len({r.seed for r in records}) == len(records)  # one run per seed and configuration
