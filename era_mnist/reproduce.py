@@ -7,7 +7,7 @@ import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
 
 from .search import PARETO_FIGURE, describe, recipe, search_records, search_rows, study_records
-from .steps import STEPS, StepConfig
+from .steps import STEPS, StepConfig, build, network_name, training_changes
 from .utils.paths import REPO_ROOT, output_dir, output_mode, repo_relative, write_atomically
 from .utils.plots import plot_series
 from .utils.records import RecordError, full_records
@@ -17,6 +17,8 @@ NOTEBOOKS = REPO_ROOT / "notebooks"
 README = REPO_ROOT / "README.md"
 START = "<!-- results:start: written by `python -m era_mnist reproduce` from Data/runs; do not edit -->"
 END = "<!-- results:end -->"
+STEPS_START = "<!-- steps:start: written by `python -m era_mnist reproduce` from era_mnist/steps.py; do not edit -->"
+STEPS_END = "<!-- steps:end -->"
 SERIES_FIGURE = "series_test_accuracy.png"
 STUDY_NAMES = ("under-8000", "under-5000")  # era_mnist.study's, named here so that the README needs no Optuna
 
@@ -135,17 +137,35 @@ def results_markdown(records):
     return "\n".join(lines + [END])
 
 
-def update_readme(readme=None):
-    """Rewrite the marked results block of the README (default: the repository's) from the records."""
-    readme = readme or README
-    text = readme.read_text()
-    start, end = text.find(START), text.find(END)
-    if text.count(START) != 1 or text.count(END) != 1 or end < start:
-        raise RecordError(f"{repo_relative(readme)} has no results block to rewrite (one line {START!r}, then one line "
-                          f"{END!r}): put the two lines back where the results go, or restore the file with "
+def steps_markdown():
+    """The README's list of the steps, from the step table."""
+    lines = [STEPS_START, "", "| notebook | idea | network | params | training: what changes |",
+             "|---|---|---|---|---|"]
+    for n, step in STEPS.items():
+        stem = f"Step{n:02d}_{step.notebook}"
+        params = sum(p.numel() for p in build(n).parameters())
+        lines.append(f"| [{stem}](notebooks/{stem}.ipynb) | {step.idea} | `{network_name(n)}` | {params:,} | "
+                     f"{training_changes(n)} |")
+    return "\n".join(lines + ["", STEPS_END])
+
+
+def replace_block(text, start, end, block, readme, what):
+    """``text`` with its ``what`` block, the ``start`` to the ``end`` line, replaced by ``block``."""
+    first, last = text.find(start), text.find(end)
+    if text.count(start) != 1 or text.count(end) != 1 or last < first:
+        raise RecordError(f"{repo_relative(readme)} has no {what} block to rewrite (one line {start!r}, then one line "
+                          f"{end!r}): put the two lines back where the block goes, or restore the file with "
                           f"`git checkout -- {repo_relative(readme)}`")
+    return text[:first] + block + text[last + len(end):]
+
+
+def update_readme(readme=None):
+    """Rewrite the README's marked blocks (default: the repository's): the steps from the step
+    table, the results from the records."""
+    readme = readme or README
     records = full_records()
-    write_atomically(readme, text[:start] + results_markdown(records) + text[end + len(END):])
+    text = replace_block(readme.read_text(), START, END, results_markdown(records), readme, "results")
+    write_atomically(readme, replace_block(text, STEPS_START, STEPS_END, steps_markdown(), readme, "steps"))
     print(f"README results rewritten from {sum(len(seeds) for seeds in records.values())} records")
 
 

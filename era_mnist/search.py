@@ -8,7 +8,7 @@ import json
 import re
 from dataclasses import replace
 
-from .steps import StepConfig, network, step_config
+from .steps import StepConfig, config_changes, network, step_config
 from .utils.data import load_mnist
 from .utils.experiment import run_config, run_step
 from .utils.paths import output_dir, repo_relative
@@ -98,11 +98,8 @@ def study_records(study, smoke=None):
 
 def recipe(config):
     """A configuration as its network and its changes to step 10's training, as text."""
-    base, widths = step_config(10), ", ".join(f"{k}={v}" for k, v in (config.net or {}).items())
-    changes = ", ".join(f"{f}={getattr(config, f):.3g}" if isinstance(getattr(config, f), float) else
-                        f"{f}={getattr(config, f)}" for f in vars(config)
-                        if f not in ("step", "arch", "net") and getattr(config, f) != getattr(base, f))
-    return f"{config.arch or 'step ' + str(config.step)}({widths})", changes
+    widths = ", ".join(f"{k}={v}" for k, v in (config.net or {}).items())
+    return f"{config.arch}({widths})", config_changes(config, step_config(10), skip=("step", "arch", "net"))
 
 
 def worst_seed(records):

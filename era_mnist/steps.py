@@ -137,8 +137,29 @@ def network(config):
     return make(**(config.net or {}))
 
 
-def config_changes(config):
-    """Where ``config`` differs from its step's own, as text ("epochs=1"); empty for the step's own."""
-    own = step_config(config.step)
-    return ", ".join(f"{f.name}={getattr(config, f.name)!r}" for f in fields(config)
-                     if getattr(config, f.name) != getattr(own, f.name))
+def config_changes(config, base=None, skip=("step",)):
+    """Where ``config`` differs from ``base`` (default: its step's own), as text ("epochs=1",
+    floats to 3 digits); empty where nothing differs."""
+    base = base or step_config(config.step)
+    return ", ".join(f"{f.name}={_shown(getattr(config, f.name))}" for f in fields(config)
+                     if f.name not in skip and getattr(config, f.name) != getattr(base, f.name))
+
+
+def _shown(value):
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def network_name(step):
+    """How the step table builds a step's network, as code: "BatchNormNet(dropout=0.1)"."""
+    make = STEPS[step_number(step)].network
+    arguments = ", ".join(f"{k}={v}" for k, v in getattr(make, "keywords", {}).items())
+    return f"{getattr(make, 'func', make).__name__}({arguments})"
+
+
+def training_changes(step):
+    """What a step changes in the training of the step before it, as text; step 1's own settings."""
+    n = step_number(step)
+    if n == 1:
+        config = STEPS[1].config
+        return "SGD, " + ", ".join(f"{k}={_shown(getattr(config, k))}" for k in ("epochs", "batch_size", "lr", "momentum"))
+    return config_changes(STEPS[n].config, STEPS[n - 1].config) or "none"

@@ -145,7 +145,7 @@ def test_readme_only_says_when_the_markers_are_missing(readme, capsys):
 
 
 def test_readme_only_names_a_corrupt_record(user_repo, readme, capsys):
-    readme.write_text(f"{reproduce.START}\n{reproduce.END}\n")
+    readme.write_text(f"{reproduce.START}\n{reproduce.END}\n{reproduce.STEPS_START}\n{reproduce.STEPS_END}\n")
     (user_repo / "Data" / "runs").mkdir(parents=True)
     (user_repo / "Data" / "runs" / "step03_seed1.json").write_text("")
     assert main(["reproduce", "--readme-only"]) == 1

@@ -4,7 +4,8 @@ import re
 import nbformat
 import pytest
 
-from era_mnist.reproduce import END, README, START, STUDY_NAMES, notebook_path, results_markdown
+from era_mnist.reproduce import (END, README, START, STEPS_END, STEPS_START, STUDY_NAMES, notebook_path,
+                                 results_markdown, steps_markdown)
 from era_mnist.search import STEP11, candidate_config, parameters, search_records, study_records
 from era_mnist.steps import STEPS, StepConfig, build
 from era_mnist.study import STUDIES
@@ -24,6 +25,12 @@ def test_readme_results_are_written_from_the_records():
     text = README.read_text()
     block = text[text.index(START):text.index(END) + len(END)]
     assert block == results_markdown(RECORDS)
+
+
+def test_readme_steps_are_written_from_the_step_table():
+    text = README.read_text()
+    assert text[text.index(STEPS_START):text.index(STEPS_END) + len(STEPS_END)] == steps_markdown()
+    assert "| `BatchNormNet(dropout=0.1)` | 10,970 | none |" in steps_markdown()  # step 5: its network only
 
 
 @pytest.mark.parametrize("step", sorted(STEPS))
