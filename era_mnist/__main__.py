@@ -2,7 +2,7 @@
 import argparse
 import sys
 
-from .steps import STEPS, build
+from .steps import STEPS, build, network
 from .utils.paths import output_mode
 
 
@@ -83,7 +83,7 @@ def train(args):
     try:
         device = pick_device(args.device)
         print(config)
-        print_tables(build(args.step, **(config.net or {})).to(device))
+        print_tables(network(config).to(device))
         data = load_mnist(device, smoke=args.smoke)
         model, record, ema = run_step(config, seed=args.seed, device=device, data=data, save=False,
                                       cuda_graph=not args.eager)

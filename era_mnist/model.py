@@ -261,6 +261,7 @@ class PoolNet(nn.Module):
 # networks a configuration can name besides its step's own (``StepConfig.arch``): the search's
 ARCHS = {"CapacityNet": CapacityNet, "SlimNet": SlimNet, "PoolNet": PoolNet}
 
+
 def build(step, **widths):
     """A fresh network for ``step`` (a number 1-11 or its short name, e.g. ``build(10)``), as the
     step table in ``era_mnist.steps`` names it; ``widths`` go to the network's class."""

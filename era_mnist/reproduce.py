@@ -6,12 +6,12 @@ import time
 import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
 
-from .search import PARETO_FIGURE, describe, recipe, search_records, search_rows, study_records
-from .steps import STEPS, StepConfig, build, network_name, training_changes
+from .search import PARETO_FIGURE, STUDIES, STUDY_SEEDS, describe, recipe, search_records, search_rows, study_records
+from .steps import STEPS, StepConfig, network_name, parameters, training_changes
 from .utils.paths import REPO_ROOT, output_dir, output_mode, repo_relative, write_atomically
 from .utils.plots import plot_series
 from .utils.records import RecordError, full_records
-from .utils.results import LAST, TARGET, run_summary, seed_summary
+from .utils.results import AVERAGED, LAST, TARGET, run_summary, seed_summary
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 README = REPO_ROOT / "README.md"
@@ -20,7 +20,6 @@ END = "<!-- results:end -->"
 STEPS_START = "<!-- steps:start: written by `python -m era_mnist reproduce` from era_mnist/steps.py; do not edit -->"
 STEPS_END = "<!-- steps:end -->"
 SERIES_FIGURE = "series_test_accuracy.png"
-STUDY_NAMES = ("under-8000", "under-5000")  # era_mnist.study's, named here so that the README needs no Optuna
 
 
 def notebook_path(step):
@@ -97,17 +96,18 @@ def search_table_rows(found):
 
 
 def study_table_rows(study, trials):
-    """An Optuna study's finished runs (Data/search/<study>/) as markdown: one row per trial."""
+    """An Optuna study's finished runs (Data/search/<study>/) as markdown: one row per configuration."""
+    seeds = "-".join(map(str, STUDY_SEEDS[::len(STUDY_SEEDS) - 1]))
     lines = [f"Study `{study}` (`benchmarks/study.py`, Optuna; records in `Data/search/{study}/`; each trial "
-             "trains seeds 1-2, a chosen one seeds 1-20; worst and mean of the seeds' last-5 minima, averaged "
-             "weights; changes are to step 10's training):", "",
+             f"trains seeds {seeds}, fewer where it was pruned or stopped, and a chosen one more; worst and mean "
+             f"of the seeds' last-{LAST} minima, averaged weights; changes are to step 10's training):", "",
              f"| trial | network | params | changes | seeds | worst seed % | mean % | holds {TARGET} % |",
              "|---|---|---|---|---|---|---|---|"]
     for numbers, records in trials.items():
         network, changes = recipe(StepConfig(**records[0].config))
-        seeds = seed_summary(records, "ema_test_acc")
+        summary = seed_summary(records, AVERAGED)
         lines.append(f"| {numbers} | {network} | {records[0].params:,} | {changes} | {len(records)} | "
-                     f"{seeds.worst:.2f} | {seeds.mean:.2f} | {seeds.held} of {len(records)} |")
+                     f"{summary.worst:.2f} | {summary.mean:.2f} | {summary.held} of {len(records)} |")
     return lines
 
 
@@ -123,7 +123,7 @@ def results_markdown(records):
         lines += [""] + seed_rows(10, records[10])
     if found := search_records(smoke=False):
         lines += [""] + search_table_rows(found)
-    for study in STUDY_NAMES:
+    for study in STUDIES:
         if trials := study_records(study, smoke=False):
             lines += [""] + study_table_rows(study, trials)
     figures = output_dir("figures", "evidence")
@@ -143,7 +143,7 @@ def steps_markdown():
              "|---|---|---|---|---|"]
     for n, step in STEPS.items():
         stem = f"Step{n:02d}_{step.notebook}"
-        params = sum(p.numel() for p in build(n).parameters())
+        params = parameters(step.config)
         lines.append(f"| [{stem}](notebooks/{stem}.ipynb) | {step.idea} | `{network_name(n)}` | {params:,} | "
                      f"{training_changes(n)} |")
     return "\n".join(lines + ["", STEPS_END])

@@ -1,20 +1,30 @@
-"""Step 11's search: the smallest network that holds 99.4 % in each of the last 5 epochs, every seed.
+"""The searches' records, read without Optuna: step 11's hand-listed candidates and the Optuna
+studies of ``era_mnist.study``.
 
-Each candidate is step 10's training (batch 128) of step 11's network with its widths, and for
-some its training, changed. Every run writes one record, ``Data/search/<candidate>_seed<S>.json``
-(the temporary folder in smoke mode); ``benchmarks/smallest_search.py`` trains and charts them.
+Step 11's search: the smallest network that holds 99.4 % in each of the last 5 epochs, every
+seed. Each candidate is step 10's training (batch 128) of step 11's network with its widths, and
+for some its training, changed. Every run writes one record, ``<candidate>_seed<S>.json``, in the
+search folder (``output_dir("search")``: Data/search/ for the committed search, Data/local/search/
+for a user's, the temporary folder in smoke mode); ``benchmarks/smallest_search.py`` trains and
+charts them.
 """
-import json
 import re
 from dataclasses import replace
 
-from .steps import StepConfig, config_changes, network, step_config
+from .steps import StepConfig, config_changes, parameters, step_config
 from .utils.data import load_mnist
 from .utils.experiment import run_config, run_step
 from .utils.paths import output_dir, repo_relative
 from .utils.plots import plot_pareto
-from .utils.records import full_records, load_record, save_record
-from .utils.results import TARGET, seed_summary
+from .utils.records import full_records, load_record, write_record
+from .utils.results import AVERAGED, TARGET, seed_summary
+
+# The Optuna studies (era_mnist.study): name -> (parameter budget, the networks a trial may sample)
+STUDIES = {
+    "under-8000": (8000, ("CapacityNet", "SlimNet", "PoolNet")),
+    "under-5000": (5000, ("SlimNet", "PoolNet")),
+}
+STUDY_SEEDS = (1, 2)  # the seeds a trial trains; a chosen trial is validated on others too
 
 CANDIDATES = {  # name -> changes to step 10's training (batch 128), with step 11's network
     # c1 channels before the max-pool, c2 after it
@@ -35,7 +45,6 @@ CANDIDATES = {  # name -> changes to step 10's training (batch 128), with step 1
     "slim-10-14-b64": dict(net=dict(c1=10, c2=14), batch_size=64),
 }
 STEP11 = "slim-8-14-b64"  # the candidate that became step 11: SlimNet's default widths, step_config(11)
-KEY = "ema_test_acc"  # judged on the averaged weights, as step 10
 PARETO_FIGURE = "step11_pareto.png"
 
 
@@ -47,14 +56,10 @@ def candidate_config(name, smoke=False):
     return run_config(replace(step_config(10), step=11, **CANDIDATES[name]), smoke)
 
 
-def parameters(config):
-    return sum(p.numel() for p in network(config).parameters())
-
-
 def train_candidates(names, seeds, device=None, data=None):
     """Train every candidate and seed not yet recorded; one record per run."""
     data = data if data is not None else load_mnist(device)
-    folder = output_dir("search", True if data.smoke else None)
+    folder = output_dir("search", "smoke" if data.smoke else None)
     for name in names:
         config = candidate_config(name, data.smoke)
         for seed in seeds:
@@ -64,7 +69,7 @@ def train_candidates(names, seeds, device=None, data=None):
                 continue
             print(f"{name} ({parameters(config):,} parameters) seed {seed}", flush=True)
             record = run_step(config, seed, device, data, save=False, full_run=True)[1]
-            print(f"Record written to {repo_relative(save_record(record, path, overwrite=data.smoke))}")
+            write_record(record, path, overwrite=data.smoke)
 
 
 def search_records(smoke=None):
@@ -81,19 +86,25 @@ def search_records(smoke=None):
 
 def study_records(study, smoke=None):
     """{trials: [RunRecord per seed, in seed order]} of an Optuna study's finished runs
-    (``era_mnist.study``: ``<study>/trial<N>_seed<S>.json`` in the search folder), read as records,
-    without Optuna. Runs of one configuration go together: a trial retried after its worker died
-    reads back the seeds it had finished, and a validation adds seeds to its trial; ``trials``
-    names the trial numbers ("0, 3")."""
-    groups = {}
+    (``era_mnist.study``: ``<study>/trial<N>_seed<S>.json`` in the search folder), read as records.
+    Runs of one configuration go together: a trial retried after its worker died reads back the
+    seeds it had finished, and a validation adds seeds to its trial; ``trials`` names the trial
+    numbers ("0, 3"). A configuration with fewer seeds than STUDY_SEEDS was pruned or stopped."""
+    groups = []  # (trial numbers, config, records)
     for path in (output_dir("search", smoke) / study).glob("trial*_seed*.json"):
         number = int(re.fullmatch(r"trial(\d+)_seed\d+", path.stem).group(1))
         record = load_record(path)
-        numbers, records = groups.setdefault(json.dumps(record.config, sort_keys=True), (set(), []))
+        config = StepConfig(**record.config)
+        for numbers, known, records in groups:
+            if known == config:
+                break
+        else:
+            numbers, records = set(), []
+            groups.append((numbers, config, records))
         numbers.add(number)
         records.append(record)
     return {", ".join(map(str, sorted(numbers))): sorted(records, key=lambda r: r.seed)
-            for numbers, records in sorted(groups.values(), key=lambda group: min(group[0]))}
+            for numbers, _, records in sorted(groups, key=lambda g: min(g[0]))}
 
 
 def recipe(config):
@@ -104,7 +115,7 @@ def recipe(config):
 
 def worst_seed(records):
     """(the worst seed's last-5-epoch minimum, the mean of the seeds'), averaged weights."""
-    seeds = seed_summary(records, KEY)
+    seeds = seed_summary(records, AVERAGED)
     return seeds.worst, seeds.mean
 
 

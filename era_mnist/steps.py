@@ -37,7 +37,9 @@ class StepConfig:
     net: dict | None = None    # keyword arguments of the network (its widths)
 
     def __post_init__(self):
-        _check("step", self.step, lambda v: v >= 1, "a step number (see STEPS)", int)
+        _check("step", self.step, lambda v: v >= 1, "a step number", int)
+        if "STEPS" in globals():  # the table's own entries are made before it exists; later ones are checked
+            step_number(self.step)
         _check("epochs", self.epochs, lambda v: v >= 1, "a whole number >= 1", int)
         _check("batch_size", self.batch_size, lambda v: v >= 1, "a whole number >= 1", int)
         _check("lr", self.lr, lambda v: v > 0, "a positive number")
@@ -54,7 +56,8 @@ class StepConfig:
         _check("pct_start", self.pct_start, lambda v: 0 < v < 1, "a fraction strictly between 0 and 1")
         _check("final_div_factor", self.final_div_factor, lambda v: v >= 1, "a number >= 1")
         _check("weight_decay", self.weight_decay, lambda v: v >= 0, "a number >= 0")
-        _check("label_smoothing", self.label_smoothing, lambda v: 0 <= v < 1, "a fraction from 0 up to (not including) 1")
+        _check("label_smoothing", self.label_smoothing, lambda v: 0 <= v < 1,
+               "a fraction from 0 up to (not including) 1")
         if not isinstance(self.ema_warmup, bool):
             raise ValueError(f"ema_warmup must be True or False, not {self.ema_warmup!r}")
         if self.arch is not None and self.arch not in model.ARCHS:
@@ -137,16 +140,21 @@ def network(config):
     return make(**(config.net or {}))
 
 
+def parameters(config):
+    """The parameter count of ``config``'s network."""
+    return sum(p.numel() for p in network(config).parameters())
+
+
 def config_changes(config, base=None, skip=("step",)):
-    """Where ``config`` differs from ``base`` (default: its step's own), as text ("epochs=1",
-    floats to 3 digits); empty where nothing differs."""
+    """Where ``config`` differs from ``base`` (default: its step's own), as text ("epochs=1");
+    empty where nothing differs."""
     base = base or step_config(config.step)
     return ", ".join(f"{f.name}={_shown(getattr(config, f.name))}" for f in fields(config)
                      if f.name not in skip and getattr(config, f.name) != getattr(base, f.name))
 
 
 def _shown(value):
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
+    return f"{value:.6g}" if isinstance(value, float) else str(value)  # what was typed, sampled floats shorter
 
 
 def network_name(step):
@@ -161,5 +169,6 @@ def training_changes(step):
     n = step_number(step)
     if n == 1:
         config = STEPS[1].config
-        return "SGD, " + ", ".join(f"{k}={_shown(getattr(config, k))}" for k in ("epochs", "batch_size", "lr", "momentum"))
+        return "SGD, " + ", ".join(f"{k}={_shown(getattr(config, k))}"
+                                   for k in ("epochs", "batch_size", "lr", "momentum"))
     return config_changes(STEPS[n].config, STEPS[n - 1].config) or "none"

@@ -4,9 +4,11 @@ A trial samples a network and its training (``suggest``), trains it on the study
 reports the averaged weights' test accuracy after every epoch, so that the pruner stops a
 trial plainly below the others; its value is the worst seed's lowest test accuracy of the last
 5 epochs (the rule). A network over the budget is pruned before it trains. The studies live
-in one Optuna storage (default: SQLite ``Data/search/studies.db``, committed), so that a search
-resumes after an interruption and several workers, or machines given a database URL, share a
-study; every finished run also leaves a JSON record in ``Data/search/<study>/``.
+in one Optuna storage (default: SQLite ``studies.db`` in the search folder: Data/search/, the
+committed search, with ``--evidence``; Data/local/search/ otherwise), so that a search resumes
+after an interruption and several workers, or machines given a database URL, share a study;
+every finished run also leaves a JSON record in ``<study>/`` beside it (``search.study_records``
+reads them without Optuna).
 
 Choosing by test accuracy is a selection on the test set: the honest measure of a chosen
 recipe is its validation on seeds the study never saw (``validate``).
@@ -23,22 +25,14 @@ from optuna.pruners import PercentilePruner
 from optuna.samplers import TPESampler
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
-from .steps import StepConfig, network, step_config
+from .search import STUDIES, STUDY_SEEDS
+from .steps import StepConfig, parameters, step_config
 from .utils.data import load_mnist
 from .utils.experiment import run_config, run_step
 from .utils.paths import output_dir, repo_relative
-from .utils.records import load_record, save_record
-from .utils.results import LAST, TARGET, last_min
+from .utils.records import load_record, write_record
+from .utils.results import AVERAGED, LAST, TARGET, last_min
 from .utils.train import pick_device
-
-KEY = "ema_test_acc"  # the rule, on the averaged weights: their lowest test accuracy of the last 5 epochs
-SEEDS = (1, 2)  # the seeds a trial trains; validation uses others too
-
-# study -> (parameter budget, the networks it may sample)
-STUDIES = {
-    "under-8000": (8000, ("CapacityNet", "SlimNet", "PoolNet")),
-    "under-5000": (5000, ("SlimNet", "PoolNet")),
-}
 
 # The first trials of each study: informed guesses, so that the sampler starts from sensible
 # recipes: step 10's schedule and averaging (with its warm-up), batch 64, mild affine
@@ -81,10 +75,6 @@ def suggest(trial, archs):
                    ema_warmup=trial.suggest_categorical("ema_warmup", [False, True]))
 
 
-def parameters(config):
-    return sum(p.numel() for p in network(config).parameters())
-
-
 def recorded(folder, config, seed):
     """The path of a full-run record in ``folder`` of this very configuration and seed, or None:
     a trial retried after its worker died, or a validation run again, reuses what finished."""
@@ -102,8 +92,12 @@ def train_recorded(config, seed, path, data, device, on_epoch=None):
         for row in record.history if on_epoch else []:
             on_epoch(row)
         return record
+    if path.exists() and not data.smoke:  # before the training, not after it
+        raise FileExistsError(f"{repo_relative(path)} holds a run of another configuration: this storage's trial "
+                              "numbers are not the records' (a new database?); move the old records away, or "
+                              "use the storage they came from (--storage)")
     record = run_step(config, seed, device, data, save=False, full_run=True, on_epoch=on_epoch)[1]
-    print(f"Record written to {repo_relative(save_record(record, path, overwrite=data.smoke))}", flush=True)
+    write_record(record, path, overwrite=data.smoke)
     return record
 
 
@@ -115,17 +109,18 @@ def objective(trial, study_name, data, device):
     trial.set_user_attr("config", asdict(config))
     if n >= budget:
         raise optuna.TrialPruned(f"{n:,} parameters: over the budget of {budget:,}")
-    folder = output_dir("search", True if data.smoke else None) / study_name
+    folder = output_dir("search", "smoke" if data.smoke else None) / study_name
     folder.mkdir(exist_ok=True)
     lows = []
-    for i, seed in enumerate(SEEDS):
+    for i, seed in enumerate(STUDY_SEEDS):
         def report(row, offset=i * config.epochs):
-            trial.report(row[KEY], offset + row["epoch"])
+            trial.report(row[AVERAGED], offset + row["epoch"])
             if trial.should_prune():
-                raise optuna.TrialPruned(f"seed {seed}, epoch {row['epoch']}: {row[KEY]:.2f} % is below the others")
+                raise optuna.TrialPruned(f"seed {seed}, epoch {row['epoch']}: {row[AVERAGED]:.2f} % is below the "
+                                         "others")
         print(f"{study_name} trial {trial.number} ({n:,} parameters) seed {seed}: {trial.params}", flush=True)
         record = train_recorded(config, seed, folder / f"trial{trial.number}_seed{seed}.json", data, device, report)
-        lows.append(last_min(record.history, KEY))
+        lows.append(last_min(record.history, AVERAGED))
         trial.set_user_attr("last5_min", lows)
     return min(lows)
 
@@ -135,12 +130,15 @@ def storage_url(url=None):
     return url or f"sqlite:///{output_dir('search') / 'studies.db'}"
 
 
-def load_study(name, url=None):
-    """The study ``name`` (created when new, with its first trials queued), in a storage that
-    retries a trial whose worker died (no heartbeat for 10 minutes) once."""
+def load_study(name, url=None, create=True):
+    """The study ``name`` (created when new, with its first trials queued, unless ``create`` is
+    False), in a storage that retries a trial whose worker died (no heartbeat for 10 minutes) once."""
     if name not in STUDIES:
         raise ValueError(f"unknown study {name!r}: choose from {', '.join(STUDIES)}")
     url = storage_url(url)
+    if not create and name not in optuna.get_all_study_names(url):
+        raise ValueError(f"no study {name!r} in {url}: run a search first, or name the storage that holds it "
+                         "(--evidence: the committed Data/search/studies.db; --storage URL)")
     with warnings.catch_warnings():  # heartbeats and grouped TPE are marked experimental
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         storage = RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None,
@@ -189,22 +187,26 @@ def search(name, trials, workers=1, url=None, device="auto"):
 def validate(name, number, seeds, url=None, device="auto"):
     """Train trial ``number``'s configuration on ``seeds``, one record each beside the study's
     (the seeds the trial itself trained are read back). Returns the records."""
-    trial = load_study(name, url).trials[number]
+    trials = load_study(name, url, create=False).trials
+    if not 0 <= number < len(trials) or "config" not in trials[number].user_attrs:
+        raise ValueError(f"study {name!r} has no trial {number} with a configuration: see --table")
+    trial = trials[number]
     device = pick_device(device)
     data = load_mnist(device)
     config = run_config(StepConfig(**trial.user_attrs["config"]), data.smoke)
-    folder = output_dir("search", True if data.smoke else None) / name
+    folder = output_dir("search", "smoke" if data.smoke else None) / name
     folder.mkdir(exist_ok=True)
     return [train_recorded(config, seed, folder / f"trial{number}_seed{seed}.json", data, device) for seed in seeds]
 
 
 def study_table(name, url=None):
     """The study as text: one line per trial, best first, and what pruning saved."""
-    study = load_study(name, url)
+    study = load_study(name, url, create=False)
     state = optuna.trial.TrialState
     rows = sorted(study.trials, key=lambda t: (t.state != state.COMPLETE, -(t.value or 0)))
     lines = [f"study {name}: {len(study.trials)} trials, budget {STUDIES[name][0]:,} parameters, "
-             f"value = worst of seeds {', '.join(map(str, SEEDS))}: lowest {KEY} of the last {LAST} epochs",
+             f"value = worst of seeds {', '.join(map(str, STUDY_SEEDS))}: lowest {AVERAGED} of the last {LAST} "
+             "epochs",
              f"{'trial':>5} {'state':<9}{'params':>7}{'value':>7}  seeds' last-5 minima  holds {TARGET}  params"]
     for t in rows:
         lows = " ".join(f"{v:.2f}" for v in t.user_attrs.get("last5_min", []))
@@ -216,7 +218,7 @@ def study_table(name, url=None):
                      f"{lows:<20}  {holds:<10}{sampled}")
     epochs = {t.number: len(t.intermediate_values) for t in study.trials if t.state == state.PRUNED}
     trained = [e for e in epochs.values() if e]
-    planned = len(SEEDS) * step_config(10).epochs
+    planned = len(STUDY_SEEDS) * step_config(10).epochs
     lines.append(f"pruned: {len(epochs)} trials ({len(epochs) - len(trained)} over the budget, untrained); "
                  f"the {len(trained)} stopped in training ran {sum(trained)} of their {planned * len(trained)} "
                  f"planned epochs")

@@ -141,7 +141,8 @@ def test_the_repository_hint_runs_from_its_root(tmp_path, monkeypatch):
     hint = r"restore it with `git checkout -- Data/MNIST/raw` \(from the repository root\)"
     with pytest.raises(DataError, match=hint):
         prepare_raw()
-    tracked = subprocess.run(["git", "-C", str(REPO_ROOT), "ls-files", "Data/MNIST/raw"], capture_output=True, text=True)
+    tracked = subprocess.run(["git", "-C", str(REPO_ROOT), "ls-files", "Data/MNIST/raw"], capture_output=True,
+                             text=True)
     assert tracked.returncode == 128 or "Data/MNIST/raw/SHA256SUMS" in tracked.stdout  # 128: not a git checkout
 
 

@@ -11,7 +11,6 @@ from era_mnist.search import STEP11, candidate_config
 from era_mnist.utils import step_config, summary
 
 
-
 def torchsummary_total(model):
     out = io.StringIO()
     with contextlib.redirect_stdout(out):

@@ -1,4 +1,5 @@
-"""Data, training, evaluation, receptive fields, records and plots for the step notebooks.
+"""Data, training, evaluation, receptive fields, records and plots for the step notebooks (the steps
+themselves are ``era_mnist.steps``).
 
 ``from era_mnist.utils import ...`` is the one import a notebook needs.
 """
@@ -13,5 +14,5 @@ from .plots import (plot_confusion_matrix, plot_history, plot_lr, plot_lr_range,
                     plot_pareto, plot_per_class_accuracy, plot_series)
 from .records import RecordError, RunRecord, full_records, load_record, record_path, save_run
 from .report import context_label, format_result, seed_table
-from .results import LAST, TARGET, epochs_at_target, last_min, run_summary, seed_summary
+from .results import AVERAGED, LAST, TARGET, epochs_at_target, last_min, run_summary, seed_summary
 from .train import DeviceError, device_name, evaluate, fit, pick_device, seed_everything, train_epoch

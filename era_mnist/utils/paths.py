@@ -1,9 +1,10 @@
 """Where every output goes, and the one way it is written (atomically).
 
-The environment is read here only: $ERA_MNIST_SMOKE (the notebooks' and CI's way into smoke mode)
-and $ERA_MNIST_EVIDENCE (set by ``reproduce``, ``train --evidence`` and the search's
-``--evidence``). Everything else is passed along as data: the smoke flag of the loaded data, the
-mode of a record.
+The run modes are read from the environment here only: $ERA_MNIST_SMOKE (the notebooks' and
+CI's way into smoke mode) and $ERA_MNIST_EVIDENCE (set by ``reproduce`` for the notebooks it
+executes, and by the search scripts' ``--evidence``). Everything else is passed along as data:
+the smoke flag of the loaded data, the mode of a record. ($ERA_MNIST_DATA, where MNIST lies, is
+read where the data is found.)
 """
 import contextlib
 import os

@@ -145,6 +145,19 @@ def refuse_overwrite(path):
 UNSAVED = "era_mnist_unsaved"  # in the system's temporary folder: a record that cannot go where it belongs
 
 
+def write_record(record, path, overwrite=False):
+    """``save_record``, and say where; a record that cannot be written there (a read-only folder, a
+    full disk, a name already taken) never costs the run: see ``keep_unsaved``. Returns True when
+    the record went to ``path``."""
+    try:
+        save_record(record, path, overwrite)
+    except OSError as error:
+        keep_unsaved(record, repo_relative(path.parent), error)
+        return False
+    print(f"Record written to {repo_relative(path)}", flush=True)
+    return True
+
+
 def save_run(record, overwrite=False, evidence=False):
     """Write a finished run's record where its mode puts it (with ``evidence``, a full run goes to
     the committed Data/runs/), an earlier one moved to ``previous/`` beside it (replaced with
@@ -156,12 +169,10 @@ def save_run(record, overwrite=False, evidence=False):
         folder = output_dir("runs", "evidence" if evidence and record.mode == "full" else record.mode)
         if not overwrite and (kept := archive_existing(folder / record.filename)):
             print(f"The previous record of this step and seed was moved to {repo_relative(kept)}")
-        path = record.save(folder, overwrite=overwrite)
     except OSError as error:
         keep_unsaved(record, repo_relative(folder or error.filename or "its runs folder"), error)
         return False
-    print(f"Record written to {repo_relative(path)}")
-    return True
+    return write_record(record, folder / record.filename, overwrite)
 
 
 def keep_unsaved(record, home, error):

@@ -5,6 +5,7 @@ from statistics import mean
 
 TARGET = 99.4  # the assignment's test accuracy, in percent
 LAST = 5       # the claim: at or above the target in each of the last 5 epochs
+AVERAGED = "ema_test_acc"  # the final models are judged on their averaged weights' test accuracy
 
 
 def epochs_at_target(history, key="test_acc"):
