@@ -154,7 +154,7 @@ def config_changes(config, base=None, skip=("step",)):
 
 
 def _shown(value):
-    return f"{value:.6g}" if isinstance(value, float) else str(value)  # what was typed, sampled floats shorter
+    return f"{value:.4g}" if isinstance(value, float) else str(value)  # as typed; a sampled float to 4 digits
 
 
 def network_name(step):
