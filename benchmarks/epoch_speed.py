@@ -32,6 +32,7 @@ from era_mnist.utils import (device_name, fit, load_mnist, make_optimizer, make_
                              pick_device, prepare_raw, seed_everything, step_config)
 from era_mnist.steps import parameters  # noqa: E402
 from era_mnist.utils.experiment import model_and_loader  # noqa: E402
+from era_mnist.utils.fast import EMA  # noqa: E402
 from era_mnist.utils.paths import output_dir, repo_relative, write_atomically  # noqa: E402
 from era_mnist.utils.records import archive_existing  # noqa: E402
 
@@ -85,8 +86,8 @@ def our_run(config, data, epochs, batches, cuda_graph=True):
     model, loader = model_and_loader(config, part, 1)
     optimizer = make_optimizer(config, model)
     with contextlib.redirect_stdout(io.StringIO()):  # fit prints a line per epoch
-        fit(model, loader, part.test_x, part.test_y, epochs, optimizer,
-            make_scheduler(config, optimizer, len(loader)), ema_decay=config.ema_decay, cuda_graph=cuda_graph)
+        fit(model, loader, part.test_x, part.test_y, epochs, optimizer, make_scheduler(config, optimizer, len(loader)),
+            EMA(model, config.ema_decay) if config.ema_decay else None, cuda_graph=cuda_graph)
 
 
 def profile_step(config, data, steps=20):

@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from era_mnist.model import build
+from era_mnist.utils.fast import EMA
 from era_mnist.utils import (DeviceLoader, evaluate, fit, make_optimizer, make_scheduler, run_step,
                              seed_everything, step_config)
 
@@ -12,7 +13,8 @@ def short_fit(data, step=8, seed=0, epochs=2, scheduler=None, ema_decay=None, lr
     loader = DeviceLoader(data.train_x, data.train_y, 128, shuffle=True, seed=seed)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     sched = scheduler(optimizer, len(loader)) if scheduler else None
-    history, ema, path = fit(model, loader, data.test_x, data.test_y, epochs, optimizer, sched, ema_decay=ema_decay)
+    ema = EMA(model, ema_decay) if ema_decay else None
+    history, path = fit(model, loader, data.test_x, data.test_y, epochs, optimizer, sched, ema)
     assert path == ("cuda-graph" if data.train_x.is_cuda else "eager")
     return model, history, ema
 

@@ -9,7 +9,8 @@ from .augment import augmentation
 from .data import DeviceLoader, load_mnist
 from .records import RunRecord, git_commit, load_record, record_path, save_run
 from .results import epochs_at_target
-from .train import check_seed, device_name, fit, pick_device, seed_everything
+from .fast import EMA
+from .train import check_seed, device_name, fit, pick_device, seed_everything, training_loss
 
 SMOKE_EPOCHS = 2
 
@@ -70,10 +71,10 @@ def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False,
     mode = "smoke" if smoke else "full" if full_run or config == step_config(config.step) else "custom"
     commit = git_commit()  # the code as it was when the run began
     start = time.perf_counter()
-    history, ema, train_path = fit(model, loader, data.test_x, data.test_y, config.epochs, optimizer,
-                                   scheduler, ema_decay=config.ema_decay, tag=f"[{mode}] " if smoke else "",
-                                   cuda_graph=cuda_graph, label_smoothing=config.label_smoothing,
-                                   ema_warmup=config.ema_warmup, on_epoch=on_epoch)
+    ema = EMA(model, config.ema_decay, config.ema_warmup) if config.ema_decay else None
+    history, train_path = fit(model, loader, data.test_x, data.test_y, config.epochs, optimizer, scheduler, ema,
+                              training_loss(config.label_smoothing), tag=f"[{mode}] " if smoke else "",
+                              cuda_graph=cuda_graph, on_epoch=on_epoch)
     record = RunRecord(step=config.step, name=STEPS[config.step].name, seed=seed,
                        params=sum(p.numel() for p in model.parameters()), config=asdict(config),
                        history=history, device=device_name(device), torch_version=torch.__version__,

@@ -1,4 +1,4 @@
-"""Training: device choice, seeding, the train/test loop with any torch scheduler, and EMA."""
+"""Training: device choice, seeding, the train/test loop with any torch scheduler and an averaged model."""
 import random
 import time
 from functools import partial
@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch.optim.lr_scheduler import CyclicLR, OneCycleLR, ReduceLROnPlateau
 from tqdm.auto import tqdm
 
-from .fast import EMA, CapturedStep
+from .fast import CapturedStep
 
 PER_BATCH_SCHEDULERS = (OneCycleLR, CyclicLR)
 PROGRESS_EVERY = 50  # batches between progress-bar updates (each one waits for the device)
@@ -125,22 +125,20 @@ def capture(model, loader, loss_fn=F.nll_loss):
         return None
 
 
-def fit(model, train_loader, test_x, test_y, epochs, optimizer, scheduler=None, ema_decay=None,
-        tag="", cuda_graph=True, label_smoothing=0.0, ema_warmup=False, on_epoch=None):
-    """Train for ``epochs`` and return ``(history, ema_model, path)``.
+def fit(model, train_loader, test_x, test_y, epochs, optimizer, scheduler=None, ema=None, loss_fn=F.nll_loss,
+        tag="", cuda_graph=True, on_epoch=None):
+    """Train for ``epochs`` and return ``(history, path)``, as pytorch/examples' train() and
+    test() each epoch.
 
     ``scheduler`` may be any ``torch.optim.lr_scheduler``: OneCycleLR and CyclicLR step per
-    batch, ReduceLROnPlateau steps on the test loss, the others step once per epoch. With
-    ``ema_decay`` an exponential moving average of the weights (buffers too) is kept and also
-    evaluated each epoch (``ema_test_loss``, ``ema_test_acc``); ``ema_model`` is None without it;
-    ``ema_warmup`` lets its decay grow from 0.1 (``EMA``). ``label_smoothing`` smooths the
-    training loss (the test loss stays the plain NLL). ``on_epoch(row)`` is called after each epoch.
+    batch, ReduceLROnPlateau steps on the test loss, the others step once per epoch. An ``ema``
+    (``EMA``: an average of the weights) is updated after every step and evaluated each epoch
+    too (``ema_test_loss``, ``ema_test_acc``). ``loss_fn`` is the training loss (``training_loss``;
+    the test loss stays the plain NLL). ``on_epoch(row)`` is called after each epoch.
     On a GPU the forward and backward pass run as a CUDA graph unless ``cuda_graph`` is False;
     ``path`` says which ran: "cuda-graph" or "eager".
     History: one dict per epoch with epoch, train_loss, train_acc, test_loss, test_acc, lr, seconds.
     """
-    ema = EMA(model, ema_decay, ema_warmup) if ema_decay else None
-    loss_fn = training_loss(label_smoothing)
     captured = capture(model, train_loader, loss_fn) if cuda_graph else None
     per_batch = isinstance(scheduler, PER_BATCH_SCHEDULERS)
     history = []
@@ -164,7 +162,7 @@ def fit(model, train_loader, test_x, test_y, epochs, optimizer, scheduler=None, 
         print(format_epoch(row, epochs, tag))
         if on_epoch is not None:
             on_epoch(row)
-    return history, ema, "cuda-graph" if captured else "eager"
+    return history, "cuda-graph" if captured else "eager"
 
 
 def format_epoch(row, epochs, tag=""):
