@@ -23,7 +23,7 @@ SERIES_FIGURE = "series_test_accuracy.png"
 
 
 def notebook_path(step):
-    return next(NOTEBOOKS.glob(f"Step{step:02d}_*.ipynb"))
+    return NOTEBOOKS / f"{STEPS[step].stem}.ipynb"
 
 
 def execute_notebook(path):
@@ -142,10 +142,8 @@ def steps_markdown():
     lines = [STEPS_START, "", "| notebook | idea | network | params | training: what changes |",
              "|---|---|---|---|---|"]
     for n, step in STEPS.items():
-        stem = f"Step{n:02d}_{step.notebook}"
-        params = parameters(step.config)
-        lines.append(f"| [{stem}](notebooks/{stem}.ipynb) | {step.idea} | `{network_name(n)}` | {params:,} | "
-                     f"{training_changes(n)} |")
+        lines.append(f"| [{step.stem}](notebooks/{step.stem}.ipynb) | {step.idea} | `{network_name(n)}` | "
+                     f"{parameters(step.config):,} | {training_changes(n)} |")
     return "\n".join(lines + ["", STEPS_END])
 
 

@@ -79,6 +79,11 @@ class Step:
     config: StepConfig  # how the step trains
     reference: dict | None = None  # the published reference series' own figures: params, best_train, best_test
 
+    @property
+    def stem(self):
+        """The notebook's file name without .ipynb: "Step10_OneCycle"."""
+        return f"Step{self.number:02d}_{self.notebook}"
+
 
 def _reference(params, best_train, best_test):
     return dict(params=params, best_train=best_train, best_test=best_test)

@@ -8,7 +8,7 @@ import pytest
 from era_mnist.steps import STEPS
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-EXPECTED = [f"Step{n:02d}_{step.notebook}" for n, step in STEPS.items()]
+EXPECTED = [step.stem for step in STEPS.values()]
 
 
 def test_one_notebook_per_step_in_order():
