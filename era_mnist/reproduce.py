@@ -20,6 +20,7 @@ END = "<!-- results:end -->"
 STEPS_START = "<!-- steps:start: written by `python -m era_mnist reproduce` from era_mnist/steps.py; do not edit -->"
 STEPS_END = "<!-- steps:end -->"
 SERIES_FIGURE = "series_test_accuracy.png"
+COLAB = "https://colab.research.google.com/github/era-mnist/era_mnist/blob/main/notebooks"  # as each notebook's badge
 
 
 def notebook_path(step):
@@ -142,8 +143,8 @@ def steps_markdown():
     lines = [STEPS_START, "", "| notebook | idea | network | params | training: what changes |",
              "|---|---|---|---|---|"]
     for n, step in STEPS.items():
-        lines.append(f"| [{step.stem}](notebooks/{step.stem}.ipynb) | {step.idea} | `{network_name(n)}` | "
-                     f"{parameters(step.config):,} | {training_changes(n)} |")
+        lines.append(f"| [{step.stem}](notebooks/{step.stem}.ipynb) ([Colab]({COLAB}/{step.stem}.ipynb)) | "
+                     f"{step.idea} | `{network_name(n)}` | {parameters(step.config):,} | {training_changes(n)} |")
     return "\n".join(lines + ["", STEPS_END])
 
 

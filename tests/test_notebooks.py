@@ -5,6 +5,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from era_mnist.reproduce import COLAB
 from era_mnist.steps import STEPS
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -21,7 +22,7 @@ def test_notebook_structure(name):
     step = int(name[4:6])
     cells = nb.cells
     assert cells[0].cell_type == "markdown" and cells[0].source.startswith(f"# Step {step}:")
-    assert "colab.research.google.com/github/" in cells[0].source and f"{name}.ipynb" in cells[0].source
+    assert f"{COLAB}/{name}.ipynb" in cells[0].source  # the badge opens this notebook, as the README's link does
     colab = next(c for c in cells if c.cell_type == "code")
     assert '"google.colab" in sys.modules' in colab.source and "pip install -q --no-deps -e" in colab.source
     code = "\n".join(c.source for c in cells if c.cell_type == "code")
