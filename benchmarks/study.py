@@ -3,6 +3,7 @@ validate a trial's recipe on new seeds. Needs the search extra: ``pip install -e
 
     python benchmarks/study.py under-8000 --trials 20 --workers 2   # resumes where it stopped
     python benchmarks/study.py under-8000 --table --evidence         # the committed study
+    python benchmarks/study.py under-8000 --plot --evidence          # every study's front: study_front.png
     python benchmarks/study.py under-8000 --validate 7 --seeds $(seq 1 20)
 
 The studies are stored in studies.db beside their records (``--storage URL`` for another
@@ -15,7 +16,9 @@ import os
 import sys
 
 from era_mnist.__main__ import positive_int, seed_int
+from era_mnist.search import plot_studies
 from era_mnist.study import STUDIES, search, study_table, validate
+from era_mnist.utils.paths import repo_relative
 
 
 def main(argv=None):
@@ -26,6 +29,8 @@ def main(argv=None):
     p.add_argument("--storage", help="a database URL (default: sqlite:///.../search/studies.db)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--table", action="store_true", help="print the study's trials, best first")
+    p.add_argument("--plot", action="store_true", help="chart every study's finished configurations "
+                                                       "(parameters against the worst seed)")
     p.add_argument("--validate", type=int, metavar="TRIAL", help="train this trial's recipe on --seeds")
     p.add_argument("--seeds", type=seed_int, nargs="+", default=list(range(1, 21)))
     p.add_argument("--evidence", action="store_true",
@@ -40,6 +45,9 @@ def main(argv=None):
             validate(args.study, args.validate, args.seeds, args.storage, args.device)
         if args.table or args.trials:
             print(study_table(args.study, args.storage))
+        if args.plot:
+            path = plot_studies()
+            print(f"Chart written to {repo_relative(path)}" if path else "no study records yet: nothing to chart")
     except ValueError as error:  # no such study or trial here: the message says where to look
         sys.exit(f"error: {error}")
 

@@ -6,7 +6,8 @@ import time
 import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
 
-from .search import PARETO_FIGURE, STUDIES, STUDY_SEEDS, describe, recipe, search_records, search_rows, study_records
+from .search import (PARETO_FIGURE, STUDIES, STUDY_FIGURE, STUDY_SEEDS, describe, recipe, search_records, search_rows,
+                     study_records)
 from .steps import STEPS, StepConfig, network_name, parameters, training_changes
 from .utils.paths import REPO_ROOT, output_dir, output_mode, repo_relative, write_atomically
 from .utils.plots import plot_series
@@ -132,6 +133,7 @@ def results_markdown(records):
              (("curves", "step 10 curves"), ("misclassified", "step 10 misclassified digits"))]
     pictures += [(SERIES_FIGURE, "test accuracy per epoch, all steps"),
               (PARETO_FIGURE, "step 11 search: parameters against the worst seed"),
+              (STUDY_FIGURE, "Optuna studies: parameters against the worst seed"),
               ("step11_seed1_curves.png", "step 11 curves")]
     lines.append("")
     lines += [f"![{what}](Data/figures/{name})" for name, what in pictures if (figures / name).exists()]

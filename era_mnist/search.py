@@ -46,6 +46,7 @@ CANDIDATES = {  # name -> changes to step 10's training (batch 128), with step 1
 }
 STEP11 = "slim-8-14-b64"  # the candidate that became step 11: SlimNet's default widths, step_config(11)
 PARETO_FIGURE = "step11_pareto.png"
+STUDY_FIGURE = "study_front.png"
 
 
 def candidate_config(name, smoke=False):
@@ -148,20 +149,29 @@ def pareto_points(found, reference=None):
     return sorted((name, rs[0].params, worst_seed(rs)[0], len(rs)) for name, rs in groups)
 
 
-def search_label(found):
+def search_label(found, what="Step 11 search"):
     """What produced the search's records, for the chart's title."""
     records = [r for rs in found.values() for r in rs]
     devices = ", ".join(sorted({r.device for r in records}))
-    return (f"Step 11 search, averaged weights (seeds in brackets): {records[0].mode} runs on {devices}, "
+    return (f"{what}, averaged weights (seeds in brackets): {records[0].mode} runs on {devices}, "
             f"torch {records[0].torch_version}, {records[0].config['epochs']} epochs each")
 
 
-def plot_search(found):
-    """Chart the search's records, beside step 10's full runs when they are full runs too, and save
-    it as step11_pareto.png in the figures folder (the smoke one in smoke mode); returns its path."""
+def plot_search(found, figure=PARETO_FIGURE, what="Step 11 search"):
+    """Chart a search's records ({name: records}), beside step 10's full runs when they are full
+    runs too, and save it as ``figure`` in the figures folder (the smoke one in smoke mode);
+    returns its path."""
     full = all(r.mode == "full" for rs in found.values() for r in rs)
     step10 = full_records().get(10) if full else None
     points = pareto_points(found, ("step 10", list(step10.values())) if step10 else None)
-    path = output_dir("figures") / PARETO_FIGURE
-    plot_pareto(points, title=search_label(found), save=path)
+    path = output_dir("figures") / figure
+    plot_pareto(points, title=search_label(found, what), save=path)
     return path
+
+
+def plot_studies(smoke=None):
+    """Chart every configuration the Optuna studies finished (``study_records``) as study_front.png;
+    returns its path, or None before any record."""
+    found = {f"{study} #{trials}": records for study in STUDIES
+             for trials, records in study_records(study, smoke).items()}
+    return plot_search(found, STUDY_FIGURE, "Optuna studies") if found else None

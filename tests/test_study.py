@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from era_mnist.search import plot_studies
 from era_mnist.study import STARTS, load_study, search, study_table, validate
 from era_mnist.utils import AVERAGED, last_min, load_record, output_dir
 
@@ -25,6 +26,7 @@ def test_a_study_trains_its_trials_records_each_run_and_prunes_what_is_over_budg
         assert len(t.intermediate_values) == 4  # two epochs of each seed, reported for the pruner
     table = study_table("under-5000", url)
     assert "3 trials" in table and "1 over the budget" in table and "arch=PoolNet" in table
+    assert plot_studies(smoke=True).stat().st_size > 10_000  # the front, read from the records
 
     records = validate("under-5000", trials[1].number, [7], url, device="cpu")
     assert records[0].seed == 7 and records[0].config == trials[1].user_attrs["config"]
