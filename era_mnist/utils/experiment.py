@@ -7,9 +7,9 @@ import torch
 from ..steps import STEPS, StepConfig, network, step_config
 from .augment import augmentation
 from .data import DeviceLoader, load_mnist
+from .fast import EMA
 from .records import RunRecord, git_commit, load_record, record_path, save_run
 from .results import epochs_at_target
-from .fast import EMA
 from .train import check_seed, device_name, fit, pick_device, seed_everything, training_loss
 
 SMOKE_EPOCHS = 2
@@ -53,8 +53,8 @@ def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False,
     The record's mode says what ran: "full", the step's own configuration (``step_config``) on the
     whole set; "custom", any other (other epochs, say), never counted among the step's full runs;
     "smoke" on smoke ``data`` (``load_mnist``'s default with $ERA_MNIST_SMOKE): at most 2 epochs of
-    the subset, in a temporary folder, a rerun replacing it. ``full_run`` lets a caller call a configuration of its
-    own a full run (step 11's search). On a GPU the forward and backward pass run as a CUDA graph
+    the subset, in a temporary folder, a rerun replacing it. ``full_run`` lets a caller call a
+    configuration of its own a full run (the searches). On a GPU the forward and backward pass run as a CUDA graph
     unless ``cuda_graph`` is False (the record's ``train_path`` says which ran). ``on_epoch(row)`` is
     called after every epoch (a search prunes there).
     Returns ``(model, record, ema_model)``; ``ema_model`` is None unless the config averages.
