@@ -101,6 +101,13 @@ def train_recorded(config, seed, path, data, device, on_epoch=None):
     return record
 
 
+def study_folder(name, data):
+    """Where the study's records go: the search folder's ``<name>/`` (the smoke one for smoke data)."""
+    folder = output_dir("search", "smoke" if data.smoke else None) / name
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 def objective(trial, study_name, data, device):
     budget, archs = STUDIES[study_name]
     config = run_config(suggest(trial, archs), data.smoke)
@@ -109,8 +116,7 @@ def objective(trial, study_name, data, device):
     trial.set_user_attr("config", asdict(config))
     if n >= budget:
         raise optuna.TrialPruned(f"{n:,} parameters: over the budget of {budget:,}")
-    folder = output_dir("search", "smoke" if data.smoke else None) / study_name
-    folder.mkdir(exist_ok=True)
+    folder = study_folder(study_name, data)
     lows = []
     for i, seed in enumerate(STUDY_SEEDS):
         def report(row, offset=i * config.epochs):
@@ -194,8 +200,7 @@ def validate(name, number, seeds, url=None, device="auto"):
     device = pick_device(device)
     data = load_mnist(device)
     config = run_config(StepConfig(**trial.user_attrs["config"]), data.smoke)
-    folder = output_dir("search", "smoke" if data.smoke else None) / name
-    folder.mkdir(exist_ok=True)
+    folder = study_folder(name, data)
     return [train_recorded(config, seed, folder / f"trial{number}_seed{seed}.json", data, device) for seed in seeds]
 
 

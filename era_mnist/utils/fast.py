@@ -42,8 +42,8 @@ class EMA(AveragedModel):
                 group = groups.setdefault(mine.dtype, ([], []))
                 group[0].append(mine.detach())
                 group[1].append(theirs.detach())
-            average = (get_ema_multi_avg_fn(min(self.decay, (1 + self.updates) / (10 + self.updates)))
-                       if self.warmup else self.multi_avg_fn)
+            early = (1 + self.updates) / (10 + self.updates)  # the warm-up's decay; once past, the fixed one's
+            average = get_ema_multi_avg_fn(early) if self.warmup and early < self.decay else self.multi_avg_fn
             for mine, theirs in groups.values():
                 average(mine, theirs, self.n_averaged)
             self.n_averaged += 1
