@@ -53,6 +53,8 @@ def parser():
     repro.add_argument("--steps", type=positive_int, nargs="+", choices=list(STEPS), default=list(STEPS),
                        metavar="N", help="the steps to run (default: all)")
     repro.add_argument("--readme-only", action="store_true", help="only rewrite the README from the records")
+    repro.add_argument("--retrain", action="store_true",
+                       help="train every run again, even one whose kept weights the same training code made")
     return p
 
 
@@ -109,7 +111,7 @@ def main(argv=None):
             if args.readme_only:
                 update_readme()
             else:
-                reproduce(args.steps)
+                reproduce(args.steps, retrain=args.retrain)
         except RecordError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1

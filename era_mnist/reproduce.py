@@ -179,11 +179,14 @@ def series_figure(records):
                     save=output_dir("figures", "evidence") / SERIES_FIGURE)
 
 
-def reproduce(steps):
-    """Execute the notebooks of ``steps`` in full mode, then redraw the series figure and README."""
+def reproduce(steps, retrain=False):
+    """Execute the notebooks of ``steps`` in full mode, then redraw the series figure and README.
+    A committed run whose weights were kept and whose training code is unchanged is reused, not
+    trained again (``experiment.reuse_run``), unless ``retrain``."""
     if output_mode() == "smoke":
         raise SystemExit("error: reproduce writes the committed notebooks and records; unset ERA_MNIST_SMOKE")
     os.environ["ERA_MNIST_EVIDENCE"] = "1"  # this process and the notebooks' kernels write Data/ itself
+    os.environ["ERA_MNIST_REUSE"] = "" if retrain else "1"
     os.environ["TQDM_DISABLE"] = "1"  # the committed notebooks keep one line per epoch, no bars
     for step in steps:
         path = notebook_path(step)

@@ -7,10 +7,12 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
+import torch
 
 from era_mnist.utils import (RecordError, RunRecord, figure_path, full_records, load_record, output_dir, records,
                              run_step, save_run, step_config)
 from era_mnist.utils.paths import REPO_ROOT
+from era_mnist.utils import experiment
 from era_mnist.utils.records import archive_existing
 
 DATA = REPO_ROOT / "Data"
@@ -165,3 +167,45 @@ def test_a_corrupt_record_names_its_file(user_repo):
     (user_repo / "Data" / "runs" / "step10_seed1.json").write_text(json.dumps(asdict(record(config={"step": 99}))))
     with pytest.raises(RecordError, match="unknown step 99"):
         full_records()
+
+
+def test_a_kept_run_is_reused_only_by_reproduce_and_only_with_the_same_code(user_repo, tiny_data, monkeypatch,
+                                                                            capsys):
+    monkeypatch.setenv("ERA_MNIST_EVIDENCE", "1")
+    config = step_config(10)
+    model, run, ema = run_step(config, seed=2, device="cpu", data=tiny_data)
+    path = user_repo / "Data" / "runs" / "step10_seed2.json"
+    state = torch.load(records.weights_path(path), weights_only=True)
+    assert torch.equal(state["model"]["conv1.0.weight"], model.state_dict()["conv1.0.weight"])
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained although a kept run could be reused")
+    monkeypatch.setattr(experiment, "fit", no_training)
+    monkeypatch.setenv("ERA_MNIST_REUSE", "1")
+    again, reused, again_ema = run_step(config, seed=2, device="cpu", data=tiny_data)
+    assert reused == run and "Not retrained: Data/runs/step10_seed2.json" in capsys.readouterr().out
+    assert all(torch.equal(a, b) for a, b in zip(again.state_dict().values(), model.state_dict().values()))
+    assert all(torch.equal(a, b) for a, b in zip(again_ema.state_dict().values(), ema.state_dict().values()))
+
+    changed = json.loads(path.read_text()) | {"code": "another"}  # trained by other code: train again
+    path.write_text(json.dumps(changed))
+    with pytest.raises(AssertionError, match="trained although"):
+        run_step(config, seed=2, device="cpu", data=tiny_data)
+    monkeypatch.setenv("ERA_MNIST_EVIDENCE", "")  # a user's own run always trains
+    with pytest.raises(AssertionError, match="trained although"):
+        run_step(config, seed=2, device="cpu", data=tiny_data)
+
+
+def test_weights_go_with_their_record_and_never_outlive_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(records, "output_dir", lambda kind, where=None: tmp_path)
+    save_run(record(), weights={"w": torch.ones(2)})
+    kept = archive_existing(tmp_path / "step10_seed3.json")
+    assert torch.equal(torch.load(records.weights_path(kept), weights_only=True)["w"], torch.ones(2))
+    save_run(record(), weights={"w": torch.zeros(2)})
+    save_run(record(wall_seconds=2.0), overwrite=True)  # a run without weights replaces one with
+    assert not records.weights_path(tmp_path / "step10_seed3.json").exists()
+
+
+def test_the_training_code_fingerprint_names_the_network_and_is_stable():
+    assert experiment.training_code(step_config(10)) == experiment.training_code(step_config(10))
+    assert experiment.training_code(step_config(10)) != experiment.training_code(step_config(4))

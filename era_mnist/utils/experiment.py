@@ -1,4 +1,6 @@
 """The one function that runs a step's configuration and writes its record, and its parts."""
+import hashlib
+import inspect
 import time
 from dataclasses import asdict, replace
 
@@ -8,9 +10,10 @@ from ..steps import STEPS, StepConfig, network, step_config
 from .augment import augmentation
 from .data import DeviceLoader, load_mnist
 from .fast import EMA
-from .records import RunRecord, git_commit, load_record, record_path, save_run
+from .paths import repo_relative, reuse_runs
+from .records import KEEP_WEIGHTS_UNDER, RunRecord, git_commit, load_record, record_path, save_run, weights_path
 from .results import epochs_at_target
-from .train import check_seed, device_name, fit, pick_device, seed_everything, training_loss
+from .train import check_seed, device_name, fit, format_epoch, pick_device, seed_everything, training_loss
 
 SMOKE_EPOCHS = 2
 
@@ -44,6 +47,43 @@ def make_scheduler(config, optimizer, steps_per_epoch):
     return None
 
 
+def training_code(config):
+    """A fingerprint of the code that trains ``config``: its network's classes and model.py's
+    layer functions, the data, augmentation, training and averaging modules, and this module's
+    builders and ``run_step``. A kept run is reused only while it matches; any edit to these
+    (a docstring too) makes the next re-render train again: safe rather than clever."""
+    from .. import model as networks
+    from . import augment, data, fast, train
+    own = networks.__name__
+    parts = [inspect.getsource(module) for module in (augment, data, fast, train)]
+    parts += [inspect.getsource(f) for f in (model_and_loader, make_optimizer, make_scheduler, run_step)]
+    parts += [inspect.getsource(c) for c in type(network(config)).__mro__ if c.__module__ == own]
+    parts += [inspect.getsource(f) for f in vars(networks).values() if inspect.isfunction(f) and f.__module__ == own]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def reuse_run(config, seed, code, model, ema):
+    """The committed full run of ``config`` and ``seed`` (Data/runs/) when its final weights were
+    kept and the same training code (``code``) made it: its weights are loaded into ``model`` and
+    ``ema``, its epochs printed as training would print them, and its record returned. Else None."""
+    path = record_path(config.step, seed, "evidence")
+    if not (path.exists() and weights_path(path).exists()):
+        return None
+    record = load_record(path)
+    if StepConfig(**record.config) != config or record.code != code:
+        return None
+    state = torch.load(weights_path(path), map_location=next(model.parameters()).device, weights_only=True)
+    model.load_state_dict(state["model"])
+    if ema is not None:
+        ema.load_state_dict(state["ema"])
+    print(f"Not retrained: {repo_relative(path)} and its weights were made by this training code "
+          f"({record.device}, {record.wall_seconds:.0f} s, commit {record.git_commit}); "
+          "`python -m era_mnist reproduce --retrain` trains it again. Its epochs:", flush=True)
+    for row in record.history:
+        print(format_epoch(row, config.epochs), flush=True)
+    return record
+
+
 def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False, cuda_graph=True,
              full_run=False, on_epoch=None):
     """Seed, build the step's network, train it as ``config`` says and write the run record
@@ -56,7 +96,10 @@ def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False,
     the subset, in a temporary folder, a rerun replacing it. ``full_run`` lets a caller call a
     configuration of its own a full run (the searches). On a GPU the forward and backward pass run as a CUDA graph
     unless ``cuda_graph`` is False (the record's ``train_path`` says which ran). ``on_epoch(row)`` is
-    called after every epoch (a search prunes there).
+    called after every epoch (a search prunes there). A network under ``KEEP_WEIGHTS_UNDER``
+    parameters keeps its final weights (and the averaged ones) beside its record; when ``reproduce``
+    re-renders a notebook, a committed run of the same configuration and training code is reused
+    instead of trained (``reuse_run``).
     Returns ``(model, record, ema_model)``; ``ema_model`` is None unless the config averages.
     """
     check_seed(seed)
@@ -69,9 +112,11 @@ def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False,
     optimizer = make_optimizer(config, model)
     scheduler = make_scheduler(config, optimizer, len(loader))
     mode = "smoke" if smoke else "full" if full_run or config == step_config(config.step) else "custom"
-    commit = git_commit()  # the code as it was when the run began
-    start = time.perf_counter()
+    commit, code = git_commit(), training_code(config)  # the code as it was when the run began
     ema = EMA(model, config.ema_decay, config.ema_warmup) if config.ema_decay else None
+    if mode == "full" and save and reuse_runs() and (record := reuse_run(config, seed, code, model, ema)):
+        return model, record, ema
+    start = time.perf_counter()
     history, train_path = fit(model, loader, data.test_x, data.test_y, config.epochs, optimizer, scheduler, ema,
                               training_loss(config.label_smoothing), tag=f"[{mode}] " if smoke else "",
                               cuda_graph=cuda_graph, on_epoch=on_epoch)
@@ -80,9 +125,10 @@ def run_step(config, seed=1, device=None, data=None, save=True, overwrite=False,
                        history=history, device=device_name(device), torch_version=torch.__version__,
                        wall_seconds=time.perf_counter() - start, mode=mode, git_commit=commit,
                        epochs_at_target=epochs_at_target(history), cpu_threads=torch.get_num_threads(),
-                       train_path=train_path)
+                       train_path=train_path, code=code)
     if save:
-        save_run(record, overwrite=overwrite)
+        weights = dict(model=model.state_dict(), ema=ema.state_dict() if ema else None)
+        save_run(record, overwrite=overwrite, weights=weights if record.params < KEEP_WEIGHTS_UNDER else None)
     return model, record, ema
 
 

@@ -1,10 +1,11 @@
 """Where every output goes, and the one way it is written (atomically).
 
 The run modes are read from the environment here only: $ERA_MNIST_SMOKE (the notebooks' and
-CI's way into smoke mode) and $ERA_MNIST_EVIDENCE (set by ``reproduce`` for the notebooks it
-executes, and by the search scripts' ``--evidence``). Everything else is passed along as data:
-the smoke flag of the loaded data, the mode of a record. ($ERA_MNIST_DATA, where MNIST lies, is
-read where the data is found.)
+CI's way into smoke mode), $ERA_MNIST_EVIDENCE (set by ``reproduce`` for the notebooks it
+executes, and by the search scripts' ``--evidence``) and $ERA_MNIST_REUSE (set by ``reproduce``
+unless ``--retrain``: a committed run with its weights is reused, not retrained). Everything
+else is passed along as data: the smoke flag of the loaded data, the mode of a record.
+($ERA_MNIST_DATA, where MNIST lies, is read where the data is found.)
 """
 import contextlib
 import os
@@ -14,12 +15,21 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+def _on(name):
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
+
+
 def output_mode():
     """Where this process writes: "smoke" with $ERA_MNIST_SMOKE (1, true, yes), else "evidence"
     with $ERA_MNIST_EVIDENCE, else "local": a user's own runs, from the CLI or a notebook."""
-    def on(name):
-        return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
-    return "smoke" if on("ERA_MNIST_SMOKE") else "evidence" if on("ERA_MNIST_EVIDENCE") else "local"
+    return "smoke" if _on("ERA_MNIST_SMOKE") else "evidence" if _on("ERA_MNIST_EVIDENCE") else "local"
+
+
+def reuse_runs():
+    """Whether a committed full run whose weights were kept may stand in for training it again
+    ($ERA_MNIST_REUSE, which ``reproduce`` sets so that re-rendering a notebook does not retrain it);
+    a user's own run, on Colab or here, always trains."""
+    return output_mode() == "evidence" and _on("ERA_MNIST_REUSE")
 
 
 def output_dir(kind, where=None):

@@ -10,8 +10,12 @@ from dataclasses import asdict, dataclass, field
 from itertools import count
 from pathlib import Path
 
+import torch
+
 from ..steps import StepConfig, config_changes, step_config, step_number
-from .paths import REPO_ROOT, output_dir, repo_relative, write_atomically
+from .paths import REPO_ROOT, atomic_file, output_dir, repo_relative, write_atomically
+
+KEEP_WEIGHTS_UNDER = 1_000_000  # parameters: smaller networks keep their final weights beside the record
 
 
 class RecordError(RuntimeError):
@@ -53,6 +57,7 @@ class RunRecord:
     epochs_at_target: list = field(default_factory=list)
     cpu_threads: int | None = None  # torch's intra-op threads: the same seed differs with another count
     train_path: str | None = None   # "cuda-graph" or "eager" (era_mnist.utils.fast)
+    code: str | None = None  # fingerprint of the code that trained it (experiment.training_code)
 
     @property
     def filename(self):
@@ -96,6 +101,17 @@ def load_record(path):
     return record
 
 
+def weights_path(path):
+    """Where the final weights of the record at ``path`` are kept: beside it, ``.pt`` for ``.json``."""
+    return Path(path).with_suffix(".pt")
+
+
+def save_weights(state, path):
+    """Write ``state`` (state dicts) with torch.save, atomically."""
+    with atomic_file(path, "wb") as f:
+        torch.save(state, f)
+
+
 def record_filename(step, seed):
     return f"step{step:02d}_seed{seed}.json"
 
@@ -132,6 +148,8 @@ def archive_existing(path):
     except BaseException:
         target.unlink()
         raise
+    if weights_path(path).exists():  # its weights go with it
+        os.replace(weights_path(path), weights_path(target))
     return target
 
 
@@ -158,10 +176,11 @@ def write_record(record, path, overwrite=False):
     return True
 
 
-def save_run(record, overwrite=False, evidence=False):
+def save_run(record, overwrite=False, evidence=False, weights=None):
     """Write a finished run's record where its mode puts it (with ``evidence``, a full run goes to
     the committed Data/runs/), an earlier one moved to ``previous/`` beside it (replaced with
-    ``overwrite``), and say where. A folder that cannot be written (read-only, full) never costs
+    ``overwrite``), and say where; ``weights`` (the final state dicts), when given, go beside it
+    (``weights_path``). A folder that cannot be written (read-only, full) never costs
     the run: see ``keep_unsaved``. Returns True when the record went where it belongs."""
     overwrite = overwrite or record.mode == "smoke"  # smoke records are throwaway: a rerun replaces them
     folder = None
@@ -172,7 +191,18 @@ def save_run(record, overwrite=False, evidence=False):
     except OSError as error:
         keep_unsaved(record, repo_relative(folder or error.filename or "its runs folder"), error)
         return False
-    return write_record(record, folder / record.filename, overwrite)
+    path = folder / record.filename
+    if not write_record(record, path, overwrite):
+        return False
+    try:
+        if weights is None:
+            weights_path(path).unlink(missing_ok=True)  # a replaced run's weights are not this one's
+        else:
+            save_weights(weights, weights_path(path))
+    except OSError as error:
+        print(f"warning: the final weights could not be written beside the record ({error.strerror or error}): "
+              "the record is complete, but re-rendering its notebook will train it again", file=sys.stderr)
+    return True
 
 
 def keep_unsaved(record, home, error):
