@@ -1,4 +1,5 @@
-"""The notebooks' structure: Colab cell, package imports, Target / Result / Analysis in order."""
+"""The notebooks' structure: Colab cell, package imports, Target, the network's code and what changed,
+Result, Analysis, in order."""
 import re
 from pathlib import Path
 
@@ -28,6 +29,7 @@ def test_notebook_structure(name):
     code = "\n".join(c.source for c in cells if c.cell_type == "code")
     assert "from era_mnist.model import" in code and "from era_mnist.utils import" in code
     assert re.search(rf"config = step_config\({step}\)", code)
+    assert f"show_network({step})" in code and (step == 1 or f"show_changes({step})" in code)  # the lesson's code
     headings = [line for c in cells if c.cell_type == "markdown" for line in c.source.splitlines()
                 if line.startswith("## ")]
     assert headings == ["## Target", "## Result", "## Analysis"]
@@ -49,5 +51,5 @@ def test_committed_outputs_are_text_and_png_only(name):
     nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     for cell in nb.cells:
         for out in cell.get("outputs", []):
-            assert set(out.get("data", {})) <= {"text/plain", "image/png"}, out.get("data", {}).keys()
+            assert set(out.get("data", {})) <= {"text/plain", "text/markdown", "image/png"}, out.get("data", {}).keys()
             assert "\r" not in out.get("text", "")  # no progress-bar redraws

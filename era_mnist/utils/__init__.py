@@ -7,6 +7,7 @@ from ..steps import StepConfig, step_config
 from .augment import affine, augmentation, random_affine
 from .data import DataError, DeviceLoader, MnistData, data_root, load_mnist, prepare_raw
 from .experiment import lr_range_test, make_optimizer, make_scheduler, run_config, run_seeds, run_step
+from .lesson import changes, network_source, show_changes, show_network
 from .layers import format_receptive_field_table, receptive_field_table, summary
 from .metrics import confusion_matrix, misclassified, per_class_accuracy, predict
 from .paths import figure_path, output_dir, output_mode

@@ -1,0 +1,82 @@
+"""What a notebook teaches, shown from the code itself: the source of a step's network and what
+changed since the step before (its network code, its layers and its training). One source of
+truth: the notebooks print era_mnist.model, never a copy of it."""
+import difflib
+import inspect
+import re
+from dataclasses import dataclass
+
+from .. import model as networks
+from ..steps import STEPS, network_name, parameters, step_number, training_changes
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Code that a notebook shows as a highlighted block (its markdown) and a terminal as plain text."""
+    text: str
+    language: str = "python"
+
+    def __repr__(self):
+        return self.text
+
+    def _repr_markdown_(self):
+        return f"```{self.language}\n{self.text}\n```"
+
+
+def network_classes(step):
+    """The classes in era_mnist.model that a step's network is made of: its own and its bases there,
+    the base first."""
+    make = STEPS[step_number(step)].network
+    return [c for c in reversed(getattr(make, "func", make).__mro__) if c.__module__ == networks.__name__]
+
+
+def network_source(step):
+    """The code of a step's network: the layer functions its classes call, its classes (bases
+    first), and the call the step table makes."""
+    classes = "\n\n".join(inspect.getsource(c) for c in network_classes(step))
+    helpers = [inspect.getsource(f) for name, f in vars(networks).items()
+               if inspect.isfunction(f) and f.__module__ == networks.__name__ and re.search(rf"\b{name}\(", classes)]
+    return "\n\n".join(helpers + [classes]) + f"\n\n# step {step_number(step)}'s network:\n{network_name(step)}\n"
+
+
+def show_network(step):
+    """The step's network code, highlighted in a notebook."""
+    return Listing(network_source(step))
+
+
+_DEFAULTS = re.compile(r", (stride=\(1, 1\)|padding=0|dilation=1|ceil_mode=False|inplace=False|eps=1e-05|momentum=0.1"
+                       r"|affine=True|track_running_stats=True)")
+
+
+def layer_lines(step):
+    """One line per layer of a step's network: its name, the layer as torch prints it (without
+    the settings left at their defaults) and its parameter count."""
+    model = STEPS[step_number(step)].network()
+    return [f"{name:<10} {_DEFAULTS.sub('', repr(module)):<58} {sum(p.numel() for p in module.parameters()):>7,}"
+            for name, module in model.named_modules() if name and not list(module.children())]
+
+
+def _diff(before, after, old, new):
+    return list(difflib.unified_diff(before, after, old, new, lineterm="", n=1))
+
+
+def changes(step):
+    """What step ``step`` changes from the step before, as diff text: its training settings, the
+    network code (unified diff of ``network_source``) and its layers (of ``layer_lines``)."""
+    n = step_number(step)
+    if n == 1:
+        return f"Step 1 is the start: nothing came before it.\nTraining: {training_changes(1)}"
+    old, new = f"step {n - 1}: {network_name(n - 1)}", f"step {n}: {network_name(n)}"
+    lines = [f"Training: {training_changes(n)}",
+             f"Network: {network_name(n - 1)} -> {network_name(n)}, "
+             f"{parameters(STEPS[n - 1].config):,} -> {parameters(STEPS[n].config):,} parameters", ""]
+    code = _diff(network_source(n - 1).splitlines(), network_source(n).splitlines(), old, new)
+    layers = _diff(layer_lines(n - 1), layer_lines(n), old, new)
+    lines += code or ["(the network code is the same)"]
+    lines += [""] + (layers or ["(the layers are the same)"])
+    return "\n".join(lines)
+
+
+def show_changes(step):
+    """``changes`` as a highlighted diff in a notebook."""
+    return Listing(changes(step), "diff")
