@@ -48,6 +48,13 @@ STARTS = {
 }
 
 
+# A trial stops when, at the same epoch of the same seed, its averaged weights rank in the lowest
+# quarter of the trials that got there. The median pruned trials level with the best (99.46 and
+# 99.47 % at epochs 10 and 13, within the 0.05-point spread between seeds): the trials that reach
+# an epoch are the survivors, so their median is the front, not the middle.
+PRUNE_BELOW = 25.0  # percentile
+
+
 def suggest(trial, archs):
     """The trial's configuration: step 10's training (SGD with Nesterov momentum, OneCycleLR, 15
     epochs, averaged weights) with a sampled network, batch size, schedule, augmentation,
@@ -153,7 +160,7 @@ def load_study(name, url=None, create=True):
         sampler = TPESampler(multivariate=True, group=True, n_startup_trials=len(STARTS[name]) + 4)  # unseeded:
     study = optuna.create_study(study_name=name, storage=storage, direction="maximize", load_if_exists=True,
                                 sampler=sampler,  # parallel workers must not draw the same trials
-                                pruner=PercentilePruner(50.0, n_startup_trials=3, n_warmup_steps=8))
+                                pruner=PercentilePruner(PRUNE_BELOW, n_startup_trials=5, n_warmup_steps=8))
     if not study.trials:
         for params in STARTS[name]:
             study.enqueue_trial(params, skip_if_exists=True)
