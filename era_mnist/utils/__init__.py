@@ -9,7 +9,7 @@ from .data import DataError, DeviceLoader, MnistData, data_root, load_mnist, pre
 from .experiment import lr_range_test, make_optimizer, make_scheduler, run_config, run_seeds, run_step
 from .lesson import changes, network_source, show_changes, show_network
 from .layers import format_receptive_field_table, receptive_field_table, summary
-from .metrics import confusion_matrix, misclassified, per_class_accuracy, predict
+from .metrics import confident_mistakes, confusion_matrix, misclassified, per_class_accuracy, predict
 from .paths import figure_path, output_dir, output_mode
 from .plots import (plot_confusion_matrix, plot_history, plot_lr, plot_lr_range, plot_misclassified,
                     plot_pareto, plot_per_class_accuracy, plot_series)

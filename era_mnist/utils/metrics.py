@@ -25,3 +25,15 @@ def misclassified(preds, labels, limit=None):
     """Indices of the wrong predictions (the first ``limit`` of them)."""
     wrong = (preds != labels).nonzero().flatten().cpu()
     return wrong[:limit] if limit else wrong
+
+
+def confident_mistakes(model, x, labels, limit=None, batch_size=2000):
+    """The wrong predictions of ``model`` (whose output is log-probabilities), the surest first:
+    (indices, predicted classes, the probability given to each wrong answer), on the CPU."""
+    model.eval()
+    with torch.no_grad():
+        probs = torch.cat([model(x[i:i + batch_size]).exp() for i in range(0, len(x), batch_size)])
+    confidence, preds = probs.max(1)
+    wrong = (preds != labels).nonzero().flatten()
+    wrong = wrong[confidence[wrong].argsort(descending=True)][:limit]
+    return wrong.cpu(), preds[wrong].cpu(), confidence[wrong].cpu()

@@ -1,7 +1,17 @@
-"""The figures: each function returns a matplotlib Figure and saves it as PNG when given a path."""
+"""The figures: each function returns a matplotlib Figure and saves it as PNG when given a path.
+
+Every notebook draws on the same scales, so that two steps' figures compare at a glance: loss on
+a log axis (one early value no longer flattens the rest), accuracy from 97 to 100 %, per-class
+accuracy from 96 %, and one colour per curve throughout the series.
+"""
 import matplotlib.pyplot as plt
 
 from .results import TARGET
+
+ACCURACY_RANGE = (97.0, 100.0)
+PER_CLASS_FLOOR = 96.0
+CURVES = {"train": ("train", "tab:blue"), "test": ("test", "tab:orange"),
+          "ema_test": ("test, averaged weights", "tab:green")}
 
 
 def _finish(fig, title, save):
@@ -13,35 +23,45 @@ def _finish(fig, title, save):
     return fig
 
 
-def plot_history(history, title="", save=None):
-    """Loss and accuracy per epoch, train and test (and the averaged weights' test, if kept)."""
+def plot_history(history, title="", save=None, previous=None):
+    """Loss (log scale) and accuracy per epoch, train and test (and the averaged weights' test, if
+    kept); ``previous`` (a label, a history), e.g. the step before's run, adds its test curves,
+    dashed, to compare with. Accuracy below 97 % lies under the chart (the loss shows it)."""
     epochs = [r["epoch"] for r in history]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6))
-    for key, label in (("train", "train"), ("test", "test"), ("ema_test", "test, averaged weights")):
+    for key, (label, colour) in CURVES.items():
         if f"{key}_loss" in history[0]:
-            ax_loss.plot(epochs, [r[f"{key}_loss"] for r in history], marker=".", label=label)
-            ax_acc.plot(epochs, [r[f"{key}_acc"] for r in history], marker=".", label=label)
-    ax_acc.axhline(TARGET, color="grey", ls="--", lw=0.8, label=f"{TARGET} %")
-    ax_loss.set(xlabel="epoch", ylabel="loss (NLL)", title="loss")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
-    ax_acc.set_ylim(max(90.0, min(r["test_acc"] for r in history) - 0.5), 100)
+            ax_loss.plot(epochs, [r[f"{key}_loss"] for r in history], marker=".", color=colour, label=label)
+            ax_acc.plot(epochs, [r[f"{key}_acc"] for r in history], marker=".", color=colour, label=label)
+    if previous:
+        label, old = previous
+        for ax, key in ((ax_loss, "test_loss"), (ax_acc, "test_acc")):
+            ax.plot([r["epoch"] for r in old], [r[key] for r in old], ls="--", color="grey", label=f"test, {label}")
+    ax_acc.axhline(TARGET, color="black", ls=":", lw=0.8, label=f"{TARGET} %")
+    ax_loss.set(xlabel="epoch", ylabel="loss (NLL, log scale)", yscale="log", title="loss")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", ylim=ACCURACY_RANGE, title="accuracy")
     for ax in (ax_loss, ax_acc):
-        ax.grid(alpha=0.3)
+        ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
     return _finish(fig, title, save)
 
 
-def plot_misclassified(images, labels, preds, mean=0.1307, std=0.3081, title="", save=None, cols=10):
-    """A grid of misclassified digits, each titled 'true -> predicted'."""
+def plot_misclassified(images, labels, preds, mean=0.1307, std=0.3081, title="", save=None, cols=10,
+                       confidence=None):
+    """A grid of misclassified digits, each titled 'true -> predicted' (and, given ``confidence``,
+    the probability the network gave its wrong answer, as ``metrics.confident_mistakes`` orders them)."""
     n = len(images)
     rows = max(1, -(-n // cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1, rows * 1.3), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1, rows * 1.4), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
             ax.imshow((images[i, 0].cpu() * std + mean).clamp(0, 1), cmap="gray_r")
-            ax.set_title(f"{int(labels[i])} -> {int(preds[i])}", fontsize=8, color="crimson")
-    return _finish(fig, title, save)
+            sure = f"\n{float(confidence[i]):.0%}" if confidence is not None else ""
+            ax.set_title(f"{int(labels[i])} -> {int(preds[i])}{sure}", fontsize=8, color="crimson")
+    what = "true label -> predicted" + (", and how sure the network was; the surest mistakes first"
+                                        if confidence is not None else "")
+    return _finish(fig, f"{title}\n{what}" if title else what, save)
 
 
 def plot_per_class_accuracy(accuracy, title="", save=None):
@@ -52,7 +72,7 @@ def plot_per_class_accuracy(accuracy, title="", save=None):
     for i, v in enumerate(values):
         ax.text(i, v, f"{v:.1f}", ha="center", va="bottom", fontsize=7)
     ax.set(xlabel="digit", ylabel="accuracy (%)", xticks=range(len(values)),
-           ylim=(max(0.0, min(values) - 2), 100.5), title="per-class test accuracy")
+           ylim=(min(PER_CLASS_FLOOR, min(values) - 0.5), 100.5), title="per-class test accuracy")
     return _finish(fig, title, save)
 
 
@@ -61,11 +81,13 @@ def plot_confusion_matrix(matrix, title="", save=None):
     off = matrix.clone()
     off.fill_diagonal_(0)
     fig, ax = plt.subplots(figsize=(5, 4.4))
-    image = ax.imshow(off, cmap="Reds")
+    image = ax.imshow(off.numpy(), cmap="Reds")
+    dark = off.max() / 2
     for t in range(matrix.shape[0]):
         for p in range(matrix.shape[1]):
             if t != p and matrix[t, p]:
-                ax.text(p, t, int(matrix[t, p]), ha="center", va="center", fontsize=7)
+                ax.text(p, t, int(matrix[t, p]), ha="center", va="center", fontsize=7,
+                        color="white" if off[t, p] > dark else "black")
     ax.set(xlabel="predicted", ylabel="true", xticks=range(10), yticks=range(10),
            title="confusion matrix (mistakes only)")
     fig.colorbar(image, ax=ax, shrink=0.8)
@@ -84,11 +106,13 @@ def plot_lr(history, title="", save=None):
 def plot_series(records, title="", save=None):
     """Test accuracy per epoch of several runs (one line per record) on one chart."""
     fig, ax = plt.subplots(figsize=(8, 4.2))
-    for rec in records:
-        ax.plot([r["epoch"] for r in rec.history], [r["test_acc"] for r in rec.history],
-                marker=".", label=f"step {rec.step} {rec.name} ({rec.params:,} params)")
-    ax.axhline(TARGET, color="grey", ls="--", lw=0.8)
-    ax.set(xlabel="epoch", ylabel="test accuracy (%)", ylim=(97, 100), title="test accuracy per epoch")
+    colours = plt.get_cmap("tab20").colors  # twenty distinct colours, a dashed line for every other run
+    for i, rec in enumerate(records):
+        ax.plot([r["epoch"] for r in rec.history], [r["test_acc"] for r in rec.history], marker=".",
+                color=colours[(2 * i) % 20 + (i // 10) % 2], ls="-" if i % 2 == 0 else "--",
+                label=f"step {rec.step} {rec.name} ({rec.params:,} params)")
+    ax.axhline(TARGET, color="black", ls=":", lw=0.8)
+    ax.set(xlabel="epoch", ylabel="test accuracy (%)", ylim=ACCURACY_RANGE, title="test accuracy per epoch")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=2)
     return _finish(fig, title, save)
@@ -107,22 +131,30 @@ def plot_lr_range(lrs, losses, chosen=None, title="", save=None):
     return _finish(fig, title, save)
 
 
-def plot_pareto(points, title="", save=None):
+def plot_pareto(points, title="", save=None, chosen=()):
     """Parameters against the worst seed's lowest test accuracy of the last 5 epochs, one point
-    per (name, parameters, worst, seeds); the points no other beats on both counts (fewer
-    parameters, a better worst seed) are joined. Green: holds the target on every seed."""
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    per (name, parameters, worst, seeds): green where every seed holds the target, red where one
+    does not; the more seeds, the larger the point, and a one-seed point is hollow (its worst seed
+    is its only one). The points no other beats on both counts (fewer parameters, a better worst
+    seed) are joined and named, as are the ``chosen`` names (starred)."""
+    fig, ax = plt.subplots(figsize=(8, 4.8))
     front, best = [], float("-inf")
     for name, n, worst, seeds in sorted(points, key=lambda p: (p[1], -p[2])):
-        ax.scatter(n, worst, color="tab:green" if worst >= TARGET else "tab:red", zorder=3)
-        ax.annotate(f"{name} ({seeds})", (n, worst), fontsize=7, xytext=(4, 3), textcoords="offset points")
+        colour = "tab:green" if worst >= TARGET else "tab:red"
+        ax.scatter(n, worst, s=18 + 10 * seeds, edgecolors=colour, facecolors="none" if seeds == 1 else colour,
+                   marker="*" if name in chosen else "o", zorder=3, alpha=0.85)
+        if worst > best or name in chosen:
+            ax.annotate(f"{name} ({seeds})", (n, worst), fontsize=7, xytext=(4, 3), textcoords="offset points")
         if worst > best:
             front.append((n, worst))
             best = worst
-    ax.plot(*zip(*front), color="grey", lw=1, zorder=2)
-    ax.axhline(TARGET, color="grey", ls="--", lw=0.8, label=f"{TARGET} %")
+    ax.plot(*zip(*front), color="grey", lw=1, zorder=2, label="the front (named; seeds in brackets)")
+    for colour, what in (("tab:green", f"every seed >= {TARGET} %"), ("tab:red", f"a seed < {TARGET} %")):
+        ax.scatter([], [], color=colour, label=what)
+    ax.scatter([], [], s=28, edgecolors="grey", facecolors="none", label="one seed (hollow)")
+    ax.axhline(TARGET, color="black", ls=":", lw=0.8)
     ax.axvline(5000, color="tab:blue", ls=":", lw=0.8, label="5,000 parameters")
     ax.set(xlabel="parameters", ylabel="worst seed: lowest test acc., last 5 epochs (%)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=7, loc="lower right")
     return _finish(fig, title, save)

@@ -1,0 +1,44 @@
+import matplotlib
+import pytest
+import torch
+
+from era_mnist.utils import confident_mistakes, plot_confusion_matrix, plot_history, plot_pareto
+from era_mnist.utils.plots import ACCURACY_RANGE
+
+matplotlib.use("Agg")
+
+
+def history(acc):
+    return [dict(epoch=e, train_loss=1 / e, train_acc=acc, test_loss=2 / e, test_acc=acc) for e in (1, 2, 3)]
+
+
+def test_history_has_a_log_loss_axis_one_accuracy_range_and_the_previous_step():
+    fig = plot_history(history(99.0), previous=("step 3", history(98.0)))
+    loss, acc = fig.axes
+    assert loss.get_yscale() == "log" and acc.get_ylim() == ACCURACY_RANGE
+    dashed = [line for line in acc.lines if line.get_linestyle() == "--"]
+    assert [line.get_label() for line in dashed] == ["test, step 3"] and list(dashed[0].get_ydata()) == [98.0] * 3
+
+
+def test_the_surest_mistakes_come_first():
+    class Fixed(torch.nn.Module):
+        def forward(self, x):
+            return torch.log(torch.tensor([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8], [0.7, 0.3]]))
+    wrong, preds, sure = confident_mistakes(Fixed(), torch.zeros(4, 1), torch.tensor([1, 1, 0, 1]))
+    assert wrong.tolist() == [0, 2, 3] and preds.tolist() == [0, 1, 0]  # image 1 is right
+    assert sure.tolist() == pytest.approx([0.9, 0.8, 0.7])
+
+
+def test_dark_cells_of_the_confusion_matrix_get_white_numbers():
+    matrix = torch.eye(10, dtype=torch.long) * 100
+    matrix[3, 5], matrix[2, 7] = 20, 1
+    colours = {t.get_text(): t.get_color() for t in plot_confusion_matrix(matrix).axes[0].texts}
+    assert colours == {"20": "white", "1": "black"}
+
+
+def test_one_seed_points_are_hollow_and_more_seeds_larger():
+    fig = plot_pareto([("a", 4000, 99.3, 1), ("b", 6000, 99.45, 20)], chosen=("b",))
+    a, b = fig.axes[0].collections[:2]
+    assert len(a.get_facecolors()) == 0 and b.get_facecolors()[0][3] > 0  # "none": no face at all
+    assert b.get_sizes()[0] > a.get_sizes()[0]
+    assert {t.get_text() for t in fig.axes[0].texts} == {"a (1)", "b (20)"}
