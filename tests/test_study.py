@@ -1,11 +1,13 @@
-"""The Optuna search runs end to end in smoke mode: trials, records, the budget, the table, validation."""
+"""The Optuna search runs end to end in smoke mode: trials, records, the budget, the table, validation;
+the pruner."""
 import json
 from types import SimpleNamespace
 
+import optuna
 import pytest
 
 from era_mnist.search import plot_studies
-from era_mnist.study import STARTS, load_study, search, study_table, validate
+from era_mnist.study import STARTS, MarginPruner, load_study, search, study_table, validate
 from era_mnist.utils import AVERAGED, last_min, load_record, output_dir
 
 
@@ -46,3 +48,17 @@ def test_a_finished_seed_of_the_same_configuration_is_read_back_not_retrained(tm
     assert record.history == history and seen == history and "read back" in capsys.readouterr().out
     with pytest.raises(AssertionError, match="retrained"):  # another seed is trained
         study.train_recorded(config, 3, tmp_path / "trial9_seed3.json", full_data, "cpu")
+
+
+def test_the_pruner_stops_only_a_trial_plainly_below_the_finished_ones():
+    study = optuna.create_study(direction="maximize", pruner=MarginPruner(margin=0.1, warmup=8, startup=3))
+    for value in (99.45, 99.5, 99.55):
+        study.add_trial(optuna.trial.create_trial(value=value, intermediate_values={9: value, 10: value}))
+
+    def stops(value, step=9):
+        trial = study.ask()
+        trial.report(value, step)
+        return trial.should_prune()
+    assert not stops(99.45) and not stops(99.41)  # level with the front, or within the spread of seeds
+    assert stops(99.39) and stops(99.2, step=10)  # over 0.1 points under the median, 99.5
+    assert not stops(90.0, step=8)  # the first 8 epochs are free
