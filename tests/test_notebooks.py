@@ -1,5 +1,6 @@
 """The notebooks' structure: Colab cell, package imports, Target, the network's code and what changed,
-Result, Analysis, in order."""
+Result, Analysis, in order; an Analysis written over its run's numbers quotes no number by hand."""
+import ast
 import re
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def test_notebook_structure(name):
     headings = [line for c in cells if c.cell_type == "markdown" for line in c.source.splitlines()
                 if line.startswith("## ")]
     assert headings == ["## Target", "## Result", "## Analysis"]
-    analysis = cells[-1].source
+    analysis = cells[-1].source if cells[-1].cell_type == "markdown" else cells[-2].source + written(cells[-1])
     assert analysis.startswith("## Analysis") and len(analysis) > 300 and "ANALYSIS" not in analysis
     assert "widgets" not in nb.metadata
 
@@ -53,3 +54,39 @@ def test_committed_outputs_are_text_and_png_only(name):
         for out in cell.get("outputs", []):
             assert set(out.get("data", {})) <= {"text/plain", "text/markdown", "image/png"}, out.get("data", {}).keys()
             assert "\r" not in out.get("text", "")  # no progress-bar redraws
+
+
+# what only a run can say: a decimal (99.45), a percentage (3 %), a count grouped in thousands (7,308)
+RESULT = re.compile(r"\d+\.\d+|\d+ ?%|\d{1,3}(?:,\d{3})+")
+
+
+def written(cell):
+    """The text an ``Analysis(f"...")`` code cell showed when it ran."""
+    return "".join(out["data"]["text/markdown"] for out in cell.get("outputs", [])
+                   if "text/markdown" in out.get("data", {}))
+
+
+def typed_numbers(source):
+    """The results typed into the literal text of the ``Analysis(f"...")`` calls in ``source``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Analysis":
+            for part in ast.walk(node.args[0]):
+                if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                    found += RESULT.findall(part.value)
+    return found
+
+
+def test_typed_numbers_are_found_and_computed_ones_are_not():
+    typed = 'Analysis(f"best {best:.2f} %, 7,308 parameters, 99.45 %, 3 % of")'
+    assert typed_numbers(typed) == ["7,308", "99.45", "3 %"]
+    assert typed_numbers('Analysis(f"step {step}: {n:,} parameters, worst {worst:.2f}")') == []
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_an_analysis_written_over_its_run_types_no_result(name):
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and "Analysis(" in c.source]
+    for cell in cells:
+        assert typed_numbers(cell.source) == [], f"{name}: type no result into the Analysis; compute it"
+        assert written(cell), f"{name}: the Analysis cell has not been run"

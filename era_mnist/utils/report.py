@@ -1,4 +1,7 @@
-"""What a run's Result says, printed from its record, beside the reference series' figures."""
+"""What a run's Result says, printed from its record, beside the reference series' figures; the
+Analysis, written over the numbers of the run it describes."""
+from dataclasses import dataclass
+
 import torch
 
 from ..steps import STEPS
@@ -40,3 +43,17 @@ def seed_table(records, key="test_acc"):
     lines.append(f"mean last-{LAST} min {seeds.mean:.2f}, worst seed {seeds.worst:.2f}; "
                  f"holds for {seeds.held} of {len(seeds.rows)} seeds")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A notebook's Analysis, written in the notebook as an f-string so that every result it quotes
+    is computed from the run it describes, never typed (tests/test_notebooks.py refuses a decimal,
+    a percentage or a thousands-grouped count in its literal text); shown as markdown."""
+    text: str
+
+    def __repr__(self):
+        return self.text
+
+    def _repr_markdown_(self):
+        return self.text
