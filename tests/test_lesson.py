@@ -26,3 +26,8 @@ def test_the_changes_name_what_the_step_changes():
     assert any(line.startswith("+class GapNet(BatchNormNet):") for line in added)
     assert any(line.startswith("+gap ") for line in added) and "-head " in changes(6)
     assert changes(1).startswith("Step 1 is the start")
+
+
+def test_changes_since_an_earlier_step_add_up_the_steps_between():
+    assert changes(10, since=8).startswith("Training: batch_size=128, nesterov=True, rotation=7")
+    assert changes(10, since=9) == changes(10)

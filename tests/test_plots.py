@@ -42,3 +42,15 @@ def test_one_seed_points_are_hollow_and_more_seeds_larger():
     assert len(a.get_facecolors()) == 0 and b.get_facecolors()[0][3] > 0  # "none": no face at all
     assert b.get_sizes()[0] > a.get_sizes()[0]
     assert {t.get_text() for t in fig.axes[0].texts} == {"a (1)", "b (20)"}
+
+
+def test_every_seed_is_drawn_and_a_failing_one_is_red_and_named():
+    from era_mnist.utils import RunRecord, plot_seeds
+    def run(seed, acc):
+        rows = [dict(epoch=e, train_acc=99.0, test_acc=acc, ema_test_acc=acc) for e in range(1, 16)]
+        return RunRecord(step=12, name="x", seed=seed, params=1, config={}, history=rows, device="cpu",
+                         torch_version="x", wall_seconds=1.0, mode="full")
+    ax = plot_seeds([run(1, 99.5), run(2, 99.3)]).axes[0]
+    drawn = [line for line in ax.lines if len(line.get_xdata()) == 15]
+    assert [line.get_color() for line in drawn] == ["tab:green", "tab:red"]
+    assert [t.get_text() for t in ax.texts] == ["seed 2"]

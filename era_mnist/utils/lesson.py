@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from .. import model as networks
-from ..steps import STEPS, network_name, parameters, step_number, training_changes
+from ..steps import STEPS, config_changes, network_name, parameters, step_number, training_changes
 
 
 @dataclass(frozen=True)
@@ -60,23 +60,26 @@ def _diff(before, after, old, new):
     return list(difflib.unified_diff(before, after, old, new, lineterm="", n=1))
 
 
-def changes(step):
-    """What step ``step`` changes from the step before, as diff text: its training settings, the
-    network code (unified diff of ``network_source``) and its layers (of ``layer_lines``)."""
+def changes(step, since=None):
+    """What step ``step`` changes from step ``since`` (default: the step before), as diff text:
+    its training settings, the network code (unified diff of ``network_source``) and its layers
+    (of ``layer_lines``)."""
     n = step_number(step)
     if n == 1:
         return f"Step 1 is the start: nothing came before it.\nTraining: {training_changes(1)}"
-    old, new = f"step {n - 1}: {network_name(n - 1)}", f"step {n}: {network_name(n)}"
-    lines = [f"Training: {training_changes(n)}",
-             f"Network: {network_name(n - 1)} -> {network_name(n)}, "
-             f"{parameters(STEPS[n - 1].config):,} -> {parameters(STEPS[n].config):,} parameters", ""]
-    code = _diff(network_source(n - 1).splitlines(), network_source(n).splitlines(), old, new)
-    layers = _diff(layer_lines(n - 1), layer_lines(n), old, new)
+    b = n - 1 if since is None else step_number(since)
+    old, new = f"step {b}: {network_name(b)}", f"step {n}: {network_name(n)}"
+    trained = training_changes(n) if b == n - 1 else config_changes(STEPS[n].config, STEPS[b].config) or "none"
+    lines = [f"Training: {trained}",
+             f"Network: {network_name(b)} -> {network_name(n)}, "
+             f"{parameters(STEPS[b].config):,} -> {parameters(STEPS[n].config):,} parameters", ""]
+    code = _diff(network_source(b).splitlines(), network_source(n).splitlines(), old, new)
+    layers = _diff(layer_lines(b), layer_lines(n), old, new)
     lines += code or ["(the network code is the same)"]
     lines += [""] + (layers or ["(the layers are the same)"])
     return "\n".join(lines)
 
 
-def show_changes(step):
+def show_changes(step, since=None):
     """``changes`` as a highlighted diff in a notebook."""
-    return Listing(changes(step), "diff")
+    return Listing(changes(step, since), "diff")

@@ -6,7 +6,7 @@ accuracy from 96 %, and one colour per curve throughout the series.
 """
 import matplotlib.pyplot as plt
 
-from .results import TARGET
+from .results import LAST, TARGET, last_min
 
 ACCURACY_RANGE = (97.0, 100.0)
 PER_CLASS_FLOOR = 96.0
@@ -115,6 +115,29 @@ def plot_series(records, title="", save=None):
     ax.set(xlabel="epoch", ylabel="test accuracy (%)", ylim=ACCURACY_RANGE, title="test accuracy per epoch")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=2)
+    return _finish(fig, title, save)
+
+
+def plot_seeds(records, key="ema_test_acc", title="", save=None):
+    """Every seed's test accuracy per epoch on one chart, zoomed to 98.8-99.8 %, the last 5 epochs
+    (where the rule is judged) shaded: green, a seed that holds the target there; red, one that
+    does not (named)."""
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    epochs = len(records[0].history)
+    ax.axvspan(epochs - LAST + 0.5, epochs + 0.5, color="grey", alpha=0.12, label=f"the last {LAST} epochs")
+    for rec in records:
+        values = [r[key] for r in rec.history]
+        holds = last_min(rec.history, key) >= TARGET
+        ax.plot(range(1, epochs + 1), values, lw=0.9, alpha=0.75, color="tab:green" if holds else "tab:red")
+        if not holds:
+            ax.annotate(f"seed {rec.seed}", (epochs, values[-1]), fontsize=7, xytext=(3, 0), textcoords="offset points")
+    ax.plot([], [], color="tab:green", label=f"a seed that holds {TARGET} % in each of them")
+    ax.plot([], [], color="tab:red", label="a seed that does not")
+    ax.axhline(TARGET, color="black", ls=":", lw=0.8)
+    ax.set(xlabel="epoch", ylabel="test accuracy (%)", ylim=(98.8, 99.8), xlim=(0.5, epochs + 1.5),
+           title=f"{len(records)} seeds, test accuracy per epoch (zoomed)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
     return _finish(fig, title, save)
 
 
