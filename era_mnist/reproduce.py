@@ -6,13 +6,13 @@ import time
 import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
 
-from .search import (PARETO_FIGURE, STUDIES, STUDY_FIGURE, STUDY_SEEDS, describe, recipe, search_records, search_rows,
-                     study_records)
-from .steps import STEPS, StepConfig, network_name, parameters, training_changes
+from .search import (PARETO_FIGURE, STUDIES, STUDY_FIGURE, STUDY_SEEDS, describe, search_records, search_rows,
+                     study_records, study_rows)
+from .steps import STEPS, network_name, parameters, training_changes
 from .utils.paths import REPO_ROOT, output_dir, output_mode, repo_relative, write_atomically
 from .utils.plots import plot_series
 from .utils.records import RecordError, full_records
-from .utils.results import AVERAGED, LAST, TARGET, run_summary, seed_summary
+from .utils.results import LAST, TARGET, run_summary, seed_summary
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 README = REPO_ROOT / "README.md"
@@ -97,7 +97,7 @@ def search_table_rows(found):
     return lines
 
 
-def study_table_rows(study, trials):
+def study_table_rows(study):
     """An Optuna study's finished runs (Data/search/<study>/) as markdown: one row per configuration."""
     seeds = "-".join(map(str, STUDY_SEEDS[::len(STUDY_SEEDS) - 1]))
     lines = [f"Study `{study}` (`benchmarks/study.py`, Optuna; records in `Data/search/{study}/`; each trial "
@@ -105,11 +105,8 @@ def study_table_rows(study, trials):
              f"of the seeds' last-{LAST} minima, averaged weights; changes are to step 10's training):", "",
              f"| trial | network | params | changes | seeds | worst seed % | mean % | holds {TARGET} % |",
              "|---|---|---|---|---|---|---|---|"]
-    for numbers, records in trials.items():
-        network, changes = recipe(StepConfig(**records[0].config))
-        summary = seed_summary(records, AVERAGED)
-        lines.append(f"| {numbers} | {network} | {records[0].params:,} | {changes} | {len(records)} | "
-                     f"{summary.worst:.2f} | {summary.mean:.2f} | {summary.held} of {len(records)} |")
+    lines += [f"| {numbers} | {network} | {n:,} | {changes} | {seeds} | {worst:.2f} | {mean:.2f} | {held} of {seeds} |"
+              for numbers, network, n, changes, seeds, worst, mean, held in study_rows(study, smoke=False)]
     return lines
 
 
@@ -126,8 +123,8 @@ def results_markdown(records):
     if found := search_records(smoke=False):
         lines += [""] + search_table_rows(found)
     for study in STUDIES:
-        if trials := study_records(study, smoke=False):
-            lines += [""] + study_table_rows(study, trials)
+        if study_records(study, smoke=False):
+            lines += [""] + study_table_rows(study)
     figures = output_dir("figures", "evidence")
     pictures = [(f"step10_seed1_{kind}.png", what) for kind, what in
              (("curves", "step 10 curves"), ("misclassified", "step 10 misclassified digits"))]

@@ -11,7 +11,7 @@ charts them.
 import re
 from dataclasses import replace
 
-from .steps import StepConfig, config_changes, parameters, step_config
+from .steps import STEPS, StepConfig, config_changes, parameters, step_config
 from .utils.data import load_mnist
 from .utils.experiment import run_config, run_step
 from .utils.paths import output_dir, repo_relative
@@ -108,6 +108,39 @@ def study_records(study, smoke=None):
             for numbers, _, records in sorted(groups, key=lambda g: min(g[0]))}
 
 
+def step_runs(step, study="under-8000"):
+    """The committed runs of ``study`` (Data/search/<study>/) made with ``step``'s own network and
+    training, in seed order: a step chosen from a study reads its trial's validation here."""
+    make = STEPS[step].network
+    own = (getattr(make, "func", make).__name__, getattr(make, "keywords", {}))
+    for records in study_records(study, smoke=False).values():
+        config = StepConfig(**records[0].config)
+        if ((config.arch, config.net or {}) == own
+                and replace(config, step=step, arch=None, net=None) == step_config(step)):
+            return records
+    return []
+
+
+def study_rows(study, smoke=None):
+    """(trial numbers, network, parameters, changes to step 10's training, seeds, worst seed's
+    last-5 minimum, mean of the seeds', seeds that hold) per configuration of a study."""
+    rows = []
+    for numbers, records in study_records(study, smoke).items():
+        network, changes = recipe(StepConfig(**records[0].config))
+        seeds = seed_summary(records, AVERAGED)
+        rows.append((numbers, network, records[0].params, changes, len(records), seeds.worst, seeds.mean, seeds.held))
+    return rows
+
+
+def study_text(study, smoke=None):
+    """A study's configurations as text, best worst seed first."""
+    lines = [f"{'trials':<8}{'params':>7}{'seeds':>6}{'worst':>7}{'mean':>7}{'hold':>6}  network; changes to step 10"]
+    lines += [f"{numbers:<8}{n:>7,}{seeds:>6}{worst:>7.2f}{mean:>7.2f}{held:>6}  {network}; {changes}"
+              for numbers, network, n, changes, seeds, worst, mean, held
+              in sorted(study_rows(study, smoke), key=lambda row: -row[5])]
+    return "\n".join(lines)
+
+
 def recipe(config):
     """A configuration as its network and its changes to step 10's training, as text."""
     widths = ", ".join(f"{k}={v}" for k, v in (config.net or {}).items())
@@ -157,7 +190,7 @@ def search_label(found, what="Step 11 search"):
             f"torch {records[0].torch_version}, {records[0].config['epochs']} epochs each")
 
 
-def plot_search(found, figure=PARETO_FIGURE, what="Step 11 search"):
+def plot_search(found, figure=PARETO_FIGURE, what="Step 11 search", chosen=()):
     """Chart a search's records ({name: records}), beside step 10's full runs when they are full
     runs too, and save it as ``figure`` in the figures folder (the smoke one in smoke mode);
     returns its path."""
@@ -165,13 +198,13 @@ def plot_search(found, figure=PARETO_FIGURE, what="Step 11 search"):
     step10 = full_records().get(10) if full else None
     points = pareto_points(found, ("step 10", list(step10.values())) if step10 else None)
     path = output_dir("figures") / figure
-    plot_pareto(points, title=search_label(found, what), save=path)
+    plot_pareto(points, title=search_label(found, what), save=path, chosen=chosen)
     return path
 
 
-def plot_studies(smoke=None):
-    """Chart every configuration the Optuna studies finished (``study_records``) as study_front.png;
-    returns its path, or None before any record."""
+def plot_studies(smoke=None, chosen=()):
+    """Chart every configuration the Optuna studies finished (``study_records``) as study_front.png,
+    the ``chosen`` ("under-8000 #1") starred; returns its path, or None before any record."""
     found = {f"{study} #{trials}": records for study in STUDIES
              for trials, records in study_records(study, smoke).items()}
-    return plot_search(found, STUDY_FIGURE, "Optuna studies") if found else None
+    return plot_search(found, STUDY_FIGURE, "Optuna studies", chosen) if found else None
