@@ -76,8 +76,10 @@ def receptive_field_table(model, input_size=(1, 28, 28)):
 
 
 def format_receptive_field_table(rows):
-    """The table as text, one line per layer."""
+    """The table as text, one line per layer, and what its columns mean."""
     lines = [f"{'layer':<12}{'type':<18}{'k':>3}{'s':>3}{'p':>3}{'d':>3}{'out':>6}{'jump':>6}{'RF':>5}"]
     lines += [f"{r.layer:<12}{r.kind:<18}{r.kernel:>3}{r.stride:>3}{r.padding:>3}{r.dilation:>3}"
               f"{r.size:>6}{r.jump:>6}{r.rf:>5}" for r in rows]
+    lines.append("k kernel, s stride, p padding, d dilation; out: the output's height (= width); jump: input "
+                 "pixels between two neighbouring outputs; RF: the input pixels one output sees (its side)")
     return "\n".join(lines)
