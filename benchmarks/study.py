@@ -17,6 +17,7 @@ import sys
 
 from era_mnist.__main__ import positive_int, seed_int
 from era_mnist.search import plot_studies
+from era_mnist.steps import final_step
 from era_mnist.study import STUDIES, search, study_table, validate
 from era_mnist.utils.paths import repo_relative
 
@@ -46,7 +47,7 @@ def main(argv=None):
         if args.table or args.trials:
             print(study_table(args.study, args.storage))
         if args.plot:
-            path = plot_studies()
+            path = plot_studies(step=final_step())  # the final model's recipe starred
             print(f"Chart written to {repo_relative(path)}" if path else "no study records yet: nothing to chart")
     except ValueError as error:  # no such study or trial here: the message says where to look
         sys.exit(f"error: {error}")

@@ -263,7 +263,7 @@ ARCHS = {"CapacityNet": CapacityNet, "SlimNet": SlimNet, "PoolNet": PoolNet}
 
 
 def build(step, **widths):
-    """A fresh network for ``step`` (a number 1-11 or its short name, e.g. ``build(10)``), as the
+    """A fresh network for ``step`` (a step number or its short name, e.g. ``build(10)``), as the
     step table in ``era_mnist.steps`` names it; ``widths`` go to the network's class."""
     from .steps import build as build_step  # the table imports the networks from here
     return build_step(step, **widths)

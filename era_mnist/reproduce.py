@@ -7,12 +7,12 @@ import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
 
 from .search import (PARETO_FIGURE, STUDIES, STUDY_FIGURE, STUDY_SEEDS, describe, search_records, search_rows,
-                     study_records, study_rows)
-from .steps import STEPS, network_name, parameters, training_changes
+                     step_runs, study_records, study_rows)
+from .steps import STEPS, final_step, network_name, parameters, training_changes
 from .utils.paths import REPO_ROOT, output_dir, output_mode, repo_relative, write_atomically
 from .utils.plots import plot_series
 from .utils.records import RecordError, full_records
-from .utils.results import LAST, TARGET, run_summary, seed_summary
+from .utils.results import AVERAGED, LAST, TARGET, run_summary, seed_summary
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 README = REPO_ROOT / "README.md"
@@ -20,6 +20,8 @@ START = "<!-- results:start: written by `python -m era_mnist reproduce` from Dat
 END = "<!-- results:end -->"
 STEPS_START = "<!-- steps:start: written by `python -m era_mnist reproduce` from era_mnist/steps.py; do not edit -->"
 STEPS_END = "<!-- steps:end -->"
+HEADLINE_START = "<!-- headline:start: written by `python -m era_mnist reproduce` from the records; do not edit -->"
+HEADLINE_END = "<!-- headline:end -->"
 SERIES_FIGURE = "series_test_accuracy.png"
 COLAB = "https://colab.research.google.com/github/era-mnist/era_mnist/blob/main/notebooks"  # as each notebook's badge
 
@@ -126,12 +128,14 @@ def results_markdown(records):
         if study_records(study, smoke=False):
             lines += [""] + study_table_rows(study)
     figures = output_dir("figures", "evidence")
-    pictures = [(f"step10_seed1_{kind}.png", what) for kind, what in
-             (("curves", "step 10 curves"), ("misclassified", "step 10 misclassified digits"))]
-    pictures += [(SERIES_FIGURE, "test accuracy per epoch, all steps"),
-              (PARETO_FIGURE, "step 11 search: parameters against the worst seed"),
-              (STUDY_FIGURE, "Optuna studies: parameters against the worst seed"),
-              ("step11_seed1_curves.png", "step 11 curves")]
+    pictures = [("step12_seed1_seeds.png", "step 12: every seed's test accuracy, the last 5 epochs shaded"),
+                ("step12_seed1_curves.png", "step 12 curves over step 10's"),
+                ("step10_seed1_curves.png", "step 10 curves"),
+                ("step10_seed1_misclassified.png", "step 10 misclassified digits"),
+                (SERIES_FIGURE, "test accuracy per epoch, all steps"),
+                (PARETO_FIGURE, "step 11 search: parameters against the worst seed"),
+                (STUDY_FIGURE, "Optuna studies: parameters against the worst seed, step 12 starred"),
+                ("step11_seed1_curves.png", "step 11 curves")]
     lines.append("")
     lines += [f"![{what}](Data/figures/{name})" for name, what in pictures if (figures / name).exists()]
     return "\n".join(lines + [END])
@@ -145,6 +149,29 @@ def steps_markdown():
         lines.append(f"| [{step.stem}](notebooks/{step.stem}.ipynb) ([Colab]({COLAB}/{step.stem}.ipynb)) | "
                      f"{step.idea} | `{network_name(n)}` | {parameters(step.config):,} | {training_changes(n)} |")
     return "\n".join(lines + ["", STEPS_END])
+
+
+def headline_markdown():
+    """The README's headline: the final model (the last step chosen from a study) on every seed its
+    study recorded, and its worst seed."""
+    final = final_step()
+    records = step_runs(final) if final else []
+    if len(records) < 2:
+        return "\n".join([HEADLINE_START, "", "The final model's seeds are not recorded yet.", "", HEADLINE_END])
+    seeds = seed_summary(records, AVERAGED)
+    holds = (f"for every one of seeds {seeds.seeds}" if seeds.held == len(records) else
+             f"for {seeds.held} of seeds {seeds.seeds}, not yet for every seed")
+    chosen = seed_summary([r for r in records if r.seed in STEPS[final].chosen_on], AVERAGED)
+    return "\n".join([HEADLINE_START, "",
+                      f"**The final model, step {final} (`{network_name(final)}`, {records[0].params:,} parameters, "
+                      f"{records[0].config['epochs']} epochs), holds at least {TARGET} % test accuracy in each of its "
+                      f"last {LAST} epochs {holds}: worst seed {seeds.worst:.2f} % (seed {seeds.worst_seed}), mean "
+                      f"{seeds.mean:.2f} %** (averaged weights; {records[0].mode} runs on "
+                      f"{', '.join(sorted({r.device for r in records}))}, torch "
+                      f"{', '.join(sorted({r.torch_version for r in records}))}). The study "
+                      f"`{STEPS[final].validated_in}` chose the recipe on seeds {chosen.seeds}; the others were "
+                      "each trained once after the choice.",
+                      "", HEADLINE_END])
 
 
 def replace_block(text, start, end, block, readme, what):
@@ -163,6 +190,7 @@ def update_readme(readme=None):
     readme = readme or README
     records = full_records()
     text = replace_block(readme.read_text(), START, END, results_markdown(records), readme, "results")
+    text = replace_block(text, HEADLINE_START, HEADLINE_END, headline_markdown(), readme, "headline")
     write_atomically(readme, replace_block(text, STEPS_START, STEPS_END, steps_markdown(), readme, "steps"))
     print(f"README results rewritten from {sum(len(seeds) for seeds in records.values())} records")
 

@@ -11,7 +11,7 @@ charts them.
 import re
 from dataclasses import replace
 
-from .steps import STEPS, StepConfig, config_changes, parameters, step_config
+from .steps import STEPS, StepConfig, config_changes, network_parts, parameters, step_config
 from .utils.data import load_mnist
 from .utils.experiment import run_config, run_step
 from .utils.paths import output_dir, repo_relative
@@ -108,14 +108,17 @@ def study_records(study, smoke=None):
             for numbers, _, records in sorted(groups, key=lambda g: min(g[0]))}
 
 
-def step_runs(step, study="under-8000"):
-    """The committed runs of ``study`` (Data/search/<study>/) made with ``step``'s own network and
-    training, in seed order: a step chosen from a study reads its trial's validation here."""
-    make = STEPS[step].network
-    own = (getattr(make, "func", make).__name__, getattr(make, "keywords", {}))
+def step_runs(step, study=None):
+    """The committed runs of ``study`` (default: the one the step was validated in; Data/search/<study>/)
+    made with ``step``'s own network and training, in seed order: a step chosen from a study
+    reads its trial's validation here."""
+    study = study or STEPS[step].validated_in
+    if study is None:
+        raise ValueError(f"step {step} was not chosen from a study: name the study")
+    cls, widths = network_parts(step)
     for records in study_records(study, smoke=False).values():
         config = StepConfig(**records[0].config)
-        if ((config.arch, config.net or {}) == own
+        if ((config.arch, config.net or {}) == (cls.__name__, widths)
                 and replace(config, step=step, arch=None, net=None) == step_config(step)):
             return records
     return []
@@ -133,11 +136,12 @@ def study_rows(study, smoke=None):
 
 
 def study_text(study, smoke=None):
-    """A study's configurations as text, best worst seed first."""
+    """A study's configurations as text: those that trained every study seed (or more) first, the
+    best worst seed first; then the ones pruned or stopped short."""
     lines = [f"{'trials':<8}{'params':>7}{'seeds':>6}{'worst':>7}{'mean':>7}{'hold':>6}  network; changes to step 10"]
     lines += [f"{numbers:<8}{n:>7,}{seeds:>6}{worst:>7.2f}{mean:>7.2f}{held:>6}  {network}; {changes}"
               for numbers, network, n, changes, seeds, worst, mean, held
-              in sorted(study_rows(study, smoke), key=lambda row: -row[5])]
+              in sorted(study_rows(study, smoke), key=lambda row: (row[4] < len(STUDY_SEEDS), -row[5]))]
     return "\n".join(lines)
 
 
@@ -202,9 +206,11 @@ def plot_search(found, figure=PARETO_FIGURE, what="Step 11 search", chosen=()):
     return path
 
 
-def plot_studies(smoke=None, chosen=()):
+def plot_studies(smoke=None, step=None):
     """Chart every configuration the Optuna studies finished (``study_records``) as study_front.png,
-    the ``chosen`` ("under-8000 #1") starred; returns its path, or None before any record."""
+    ``step``'s own recipe (``step_runs``) starred; returns its path, or None before any record."""
     found = {f"{study} #{trials}": records for study in STUDIES
              for trials, records in study_records(study, smoke).items()}
+    mine = step_runs(step) if step else None
+    chosen = [name for name, records in found.items() if records == mine]
     return plot_search(found, STUDY_FIGURE, "Optuna studies", chosen) if found else None

@@ -78,6 +78,8 @@ class Step:
     network: Callable   # builds the step's network (keyword arguments: its widths)
     config: StepConfig  # how the step trains
     reference: dict | None = None  # the published reference series' own figures: params, best_train, best_test
+    validated_in: str | None = None  # the Optuna study whose records hold this step's many seeds (era_mnist.study)
+    chosen_on: tuple = ()  # the seeds that study chose this step's recipe on; the others came after the choice
 
     @property
     def stem(self):
@@ -114,6 +116,11 @@ STEPS = {s.number: s for s in [
          StepConfig(10, batch_size=128, **_ONECYCLE), _reference(7_884, 99.34, 99.56)),
     Step(11, "smallest", "Smallest", "beyond the assignment: how small can it go, by a recorded search",
          model.SlimNet, StepConfig(11, batch_size=64, **_ONECYCLE)),  # no reference: beyond the series
+    Step(12, "margin", "Margin", "a margin for every seed: a recipe chosen by an Optuna study, measured on 20 seeds",
+         partial(model.SlimNet, c1=8, c2=16, relu_last=True),
+         StepConfig(12, batch_size=64, **_ONECYCLE, final_div_factor=100.0, weight_decay=1e-6, label_smoothing=0.05,
+                    max_shift=0.05, max_scale=0.05, ema_warmup=True),  # trial 31 of the study under-8000
+         validated_in="under-8000", chosen_on=(1, 2, 3)),
 ]}
 
 
@@ -134,7 +141,7 @@ def step_config(step, **changes):
 
 
 def build(step, **widths):
-    """A fresh network for ``step`` (a number 1-11 or its short name, e.g. ``build(10)``);
+    """A fresh network for ``step`` (a step number or its short name, e.g. ``build(10)``);
     ``widths`` go to the network's class (step 11's search: ``build(11, c1=8, c2=10)``)."""
     return STEPS[step_number(step)].network(**widths)
 
@@ -162,11 +169,21 @@ def _shown(value):
     return f"{value:.4g}" if isinstance(value, float) else str(value)  # as typed; a sampled float to 4 digits
 
 
+def network_parts(step):
+    """The class a step's network is built from and the keyword arguments the step table gives it."""
+    make = STEPS[step_number(step)].network
+    return getattr(make, "func", make), getattr(make, "keywords", {})
+
+
 def network_name(step):
     """How the step table builds a step's network, as code: "BatchNormNet(dropout=0.1)"."""
-    make = STEPS[step_number(step)].network
-    arguments = ", ".join(f"{k}={v}" for k, v in getattr(make, "keywords", {}).items())
-    return f"{getattr(make, 'func', make).__name__}({arguments})"
+    cls, widths = network_parts(step)
+    return f"{cls.__name__}({', '.join(f'{k}={v}' for k, v in widths.items())})"
+
+
+def final_step():
+    """The last step whose recipe a study chose (``Step.validated_in``): the series' final model; or None."""
+    return max((n for n, step in STEPS.items() if step.validated_in), default=None)
 
 
 def training_changes(step):

@@ -18,7 +18,7 @@ def cli(*args, env=None):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["train", "--step", "12"], "invalid choice: 12"),
+    (["train", "--step", "99"], "invalid choice: 99"),
     (["train", "--step", "ten"], "expected a whole number"),
     (["train", "--step", "3", "--epochs", "0"], "expected a whole number >= 1"),
     (["train", "--step", "3", "--device", "tpu"], "invalid choice: 'tpu'"),
@@ -145,7 +145,8 @@ def test_readme_only_says_when_the_markers_are_missing(readme, capsys):
 
 
 def test_readme_only_names_a_corrupt_record(user_repo, readme, capsys):
-    readme.write_text(f"{reproduce.START}\n{reproduce.END}\n{reproduce.STEPS_START}\n{reproduce.STEPS_END}\n")
+    readme.write_text(f"{reproduce.START}\n{reproduce.END}\n{reproduce.STEPS_START}\n{reproduce.STEPS_END}\n"
+                      f"{reproduce.HEADLINE_START}\n{reproduce.HEADLINE_END}\n")
     (user_repo / "Data" / "runs").mkdir(parents=True)
     (user_repo / "Data" / "runs" / "step03_seed1.json").write_text("")
     assert main(["reproduce", "--readme-only"]) == 1

@@ -12,7 +12,8 @@ def test_the_code_a_notebook_shows_builds_its_network(step):
     exec(network_source(step), scope)  # the shown code alone, nothing else from era_mnist.model
     shown = eval(network_name(step), scope)
     assert sum(p.numel() for p in shown.parameters()) == parameters(STEPS[step].config)
-    assert repr(show_network(step)) == network_source(step)
+    if "SlimNet" in scope:  # the functions of the branch the step does not take are shown too
+        scope["SlimNet"](separable=True)
     assert show_network(step)._repr_markdown_() == f"```python\n{network_source(step)}\n```"
 
 

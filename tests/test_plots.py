@@ -37,11 +37,11 @@ def test_dark_cells_of_the_confusion_matrix_get_white_numbers():
 
 
 def test_one_seed_points_are_hollow_and_more_seeds_larger():
-    fig = plot_pareto([("a", 4000, 99.3, 1), ("b", 6000, 99.45, 20)], chosen=("b",))
-    a, b = fig.axes[0].collections[:2]
+    fig = plot_pareto([("a", 4000, 99.3, 1), ("b", 6000, 99.45, 20), ("c", 5000, 99.2, 2)], chosen=("b",))
+    a, _, b = fig.axes[0].collections[:3]  # drawn by parameters: a, c, b
     assert len(a.get_facecolors()) == 0 and b.get_facecolors()[0][3] > 0  # "none": no face at all
     assert b.get_sizes()[0] > a.get_sizes()[0]
-    assert {t.get_text() for t in fig.axes[0].texts} == {"a (1)", "b (20)"}
+    assert {t.get_text() for t in fig.axes[0].texts} == {"c (2)", "b (20)"}  # the one-seed point is not on the front
 
 
 def test_every_seed_is_drawn_and_a_failing_one_is_red_and_named():

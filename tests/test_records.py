@@ -209,3 +209,5 @@ def test_weights_go_with_their_record_and_never_outlive_it(tmp_path, monkeypatch
 def test_the_training_code_fingerprint_names_the_network_and_is_stable():
     assert experiment.training_code(step_config(10)) == experiment.training_code(step_config(10))
     assert experiment.training_code(step_config(10)) != experiment.training_code(step_config(4))
+    wider = step_config(11, arch="SlimNet", net=dict(c1=8, c2=16))  # step 11's class and training, other widths
+    assert experiment.training_code(wider) != experiment.training_code(step_config(11))

@@ -48,9 +48,9 @@ def make_scheduler(config, optimizer, steps_per_epoch):
 
 
 def training_code(config):
-    """A fingerprint of the code that trains ``config``: its network's classes and model.py's
-    layer functions, the data, augmentation, training and averaging modules, and this module's
-    builders and ``run_step``. A kept run is reused only while it matches; any edit to these
+    """A fingerprint of the code that trains ``config``: its network's classes, model.py's layer
+    functions and the network as built, the data, augmentation, training and averaging modules,
+    and this module's builders and ``run_step``. A kept run is reused only while it matches; any edit to these
     (a docstring too) makes the next re-render train again: safe rather than clever."""
     from .. import model as networks
     from . import augment, data, fast, train
@@ -59,6 +59,7 @@ def training_code(config):
     parts += [inspect.getsource(f) for f in (model_and_loader, make_optimizer, make_scheduler, run_step)]
     parts += [inspect.getsource(c) for c in type(network(config)).__mro__ if c.__module__ == own]
     parts += [inspect.getsource(f) for f in vars(networks).values() if inspect.isfunction(f) and f.__module__ == own]
+    parts.append(repr(network(config)))  # its layers as built: the widths and ReLUs the step table passes
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from .. import model as networks
-from ..steps import STEPS, config_changes, network_name, parameters, step_number, training_changes
+from ..steps import STEPS, config_changes, network_name, network_parts, parameters, step_number, training_changes
 
 
 @dataclass(frozen=True)
@@ -26,16 +26,20 @@ class Listing:
 def network_classes(step):
     """The classes in era_mnist.model that a step's network is made of: its own and its bases there,
     the base first."""
-    make = STEPS[step_number(step)].network
-    return [c for c in reversed(getattr(make, "func", make).__mro__) if c.__module__ == networks.__name__]
+    return [c for c in reversed(network_parts(step)[0].__mro__) if c.__module__ == networks.__name__]
 
 
 def network_source(step):
     """The code of a step's network: the layer functions its classes call, its classes (bases
     first), and the call the step table makes."""
     classes = "\n\n".join(inspect.getsource(c) for c in network_classes(step))
-    helpers = [inspect.getsource(f) for name, f in vars(networks).items()
-               if inspect.isfunction(f) and f.__module__ == networks.__name__ and re.search(rf"\b{name}\(", classes)]
+    functions = {name: inspect.getsource(f) for name, f in vars(networks).items()
+                 if inspect.isfunction(f) and f.__module__ == networks.__name__}
+    used, text = [], classes
+    while more := [name for name in functions if name not in used and re.search(rf"\b{name}\b", text)]:
+        used += more  # and the functions those call
+        text = "\n".join(functions[name] for name in more)
+    helpers = [source for name, source in functions.items() if name in used]
     return "\n\n".join(helpers + [classes]) + f"\n\n# step {step_number(step)}'s network:\n{network_name(step)}\n"
 
 

@@ -38,7 +38,7 @@ def plot_history(history, title="", save=None, previous=None):
         for ax, key in ((ax_loss, "test_loss"), (ax_acc, "test_acc")):
             ax.plot([r["epoch"] for r in old], [r[key] for r in old], ls="--", color="grey", label=f"test, {label}")
     ax_acc.axhline(TARGET, color="black", ls=":", lw=0.8, label=f"{TARGET} %")
-    ax_loss.set(xlabel="epoch", ylabel="loss (NLL, log scale)", yscale="log", title="loss")
+    ax_loss.set(xlabel="epoch", ylabel="loss (log scale)", yscale="log", title="loss (train: as trained)")
     ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", ylim=ACCURACY_RANGE, title="accuracy")
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3, which="both")
@@ -128,7 +128,8 @@ def plot_seeds(records, key="ema_test_acc", title="", save=None):
     for rec in records:
         values = [r[key] for r in rec.history]
         holds = last_min(rec.history, key) >= TARGET
-        ax.plot(range(1, epochs + 1), values, lw=0.9, alpha=0.75, color="tab:green" if holds else "tab:red")
+        ax.plot([r["epoch"] for r in rec.history], values, lw=0.9, alpha=0.75,
+                color="tab:green" if holds else "tab:red")
         if not holds:
             ax.annotate(f"seed {rec.seed}", (epochs, values[-1]), fontsize=7, xytext=(3, 0), textcoords="offset points")
     ax.plot([], [], color="tab:green", label=f"a seed that holds {TARGET} % in each of them")
@@ -158,17 +159,18 @@ def plot_pareto(points, title="", save=None, chosen=()):
     """Parameters against the worst seed's lowest test accuracy of the last 5 epochs, one point
     per (name, parameters, worst, seeds): green where every seed holds the target, red where one
     does not; the more seeds, the larger the point, and a one-seed point is hollow (its worst seed
-    is its only one). The points no other beats on both counts (fewer parameters, a better worst
-    seed) are joined and named, as are the ``chosen`` names (starred)."""
+    is its only one). The points of two seeds or more that no other beats on both counts (fewer
+    parameters, a better worst seed) are joined and named, as are the ``chosen`` names (starred)."""
     fig, ax = plt.subplots(figsize=(8, 4.8))
     front, best = [], float("-inf")
     for name, n, worst, seeds in sorted(points, key=lambda p: (p[1], -p[2])):
         colour = "tab:green" if worst >= TARGET else "tab:red"
         ax.scatter(n, worst, s=18 + 10 * seeds, edgecolors=colour, facecolors="none" if seeds == 1 else colour,
                    marker="*" if name in chosen else "o", zorder=3, alpha=0.85)
-        if worst > best or name in chosen:
+        on_front = worst > best and seeds > 1  # one seed's worst is its only seed: no front
+        if on_front or name in chosen:
             ax.annotate(f"{name} ({seeds})", (n, worst), fontsize=7, xytext=(4, 3), textcoords="offset points")
-        if worst > best:
+        if on_front:
             front.append((n, worst))
             best = worst
     ax.plot(*zip(*front), color="grey", lw=1, zorder=2, label="the front (named; seeds in brackets)")

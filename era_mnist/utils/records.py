@@ -192,12 +192,14 @@ def save_run(record, overwrite=False, evidence=False, weights=None):
         keep_unsaved(record, repo_relative(folder or error.filename or "its runs folder"), error)
         return False
     path = folder / record.filename
+    try:
+        weights_path(path).unlink(missing_ok=True)  # a replaced run's weights must never pass for this one's
+    except OSError:
+        pass  # the record cannot go there either: write_record keeps it elsewhere
     if not write_record(record, path, overwrite):
         return False
     try:
-        if weights is None:
-            weights_path(path).unlink(missing_ok=True)  # a replaced run's weights are not this one's
-        else:
+        if weights is not None:
             save_weights(weights, weights_path(path))
     except OSError as error:
         print(f"warning: the final weights could not be written beside the record ({error.strerror or error}): "

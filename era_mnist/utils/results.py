@@ -47,6 +47,18 @@ class SeedSummary:
     worst: float
     held: int
 
+    @property
+    def worst_seed(self):
+        """The seed whose last-5 minimum is the lowest."""
+        return min(self.rows, key=lambda row: row[1])[0]
+
+    @property
+    def seeds(self):
+        """The seeds as text: "1-20" when they run without a gap, else "1, 2, 5"."""
+        numbers = [row[0] for row in self.rows]
+        contiguous = numbers == list(range(numbers[0], numbers[-1] + 1)) and len(numbers) > 2
+        return f"{numbers[0]}-{numbers[-1]}" if contiguous else ", ".join(map(str, numbers))
+
 
 def seed_summary(records, key="test_acc"):
     rows = [(r.seed, last_min(r.history, key), best(r.history, key)[0], r.history[-1][key])
