@@ -143,8 +143,8 @@ def results_markdown(records):
 
 def steps_markdown():
     """The README's list of the steps, from the step table."""
-    lines = [STEPS_START, "", "| notebook | idea | network | params | training: what changes |",
-             "|---|---|---|---|---|"]
+    lines = [STEPS_START, "", "| notebook | idea | network | params | training: what changes from the step it builds "
+             "on |", "|---|---|---|---|---|"]
     for n, step in STEPS.items():
         lines.append(f"| [{step.stem}](notebooks/{step.stem}.ipynb) ([Colab]({COLAB}/{step.stem}.ipynb)) | "
                      f"{step.idea} | `{network_name(n)}` | {parameters(step.config):,} | {training_changes(n)} |")

@@ -80,6 +80,12 @@ class Step:
     reference: dict | None = None  # the published reference series' own figures: params, best_train, best_test
     validated_in: str | None = None  # the Optuna study whose records hold this step's many seeds (era_mnist.study)
     chosen_on: tuple = ()  # the seeds that study chose this step's recipe on; the others came after the choice
+    builds_on: int | None = None  # the step this one changes (default: the one before it)
+
+    @property
+    def base(self):
+        """The step this one builds on: ``builds_on``, else the step before."""
+        return self.builds_on or self.number - 1
 
     @property
     def stem(self):
@@ -120,7 +126,7 @@ STEPS = {s.number: s for s in [
          partial(model.SlimNet, c1=8, c2=16, relu_last=True),
          StepConfig(12, batch_size=64, **_ONECYCLE, final_div_factor=100.0, weight_decay=1e-6, label_smoothing=0.05,
                     max_shift=0.05, max_scale=0.05, ema_warmup=True),  # trial 31 of the study under-8000
-         validated_in="under-8000", chosen_on=(1, 2, 3)),
+         validated_in="under-8000", chosen_on=(1, 2, 3), builds_on=10),  # not on step 11's search
 ]}
 
 
@@ -186,11 +192,12 @@ def final_step():
     return max((n for n, step in STEPS.items() if step.validated_in), default=None)
 
 
-def training_changes(step):
-    """What a step changes in the training of the step before it, as text; step 1's own settings."""
+def training_changes(step, since=None):
+    """What a step changes in the training of step ``since`` (default: the step it builds on), as
+    text; step 1's own settings."""
     n = step_number(step)
     if n == 1:
         config = STEPS[1].config
         return "SGD, " + ", ".join(f"{k}={_shown(getattr(config, k))}"
                                    for k in ("epochs", "batch_size", "lr", "momentum"))
-    return config_changes(STEPS[n].config, STEPS[n - 1].config) or "none"
+    return config_changes(STEPS[n].config, STEPS[since or STEPS[n].base].config) or "none"

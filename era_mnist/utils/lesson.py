@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from .. import model as networks
-from ..steps import STEPS, config_changes, network_name, network_parts, parameters, step_number, training_changes
+from ..steps import STEPS, network_name, network_parts, parameters, step_number, training_changes
 
 
 @dataclass(frozen=True)
@@ -65,16 +65,15 @@ def _diff(before, after, old, new):
 
 
 def changes(step, since=None):
-    """What step ``step`` changes from step ``since`` (default: the step before), as diff text:
+    """What step ``step`` changes from step ``since`` (default: the step it builds on), as diff text:
     its training settings, the network code (unified diff of ``network_source``) and its layers
     (of ``layer_lines``)."""
     n = step_number(step)
     if n == 1:
         return f"Step 1 is the start: nothing came before it.\nTraining: {training_changes(1)}"
-    b = n - 1 if since is None else step_number(since)
+    b = STEPS[n].base if since is None else step_number(since)
     old, new = f"step {b}: {network_name(b)}", f"step {n}: {network_name(n)}"
-    trained = training_changes(n) if b == n - 1 else config_changes(STEPS[n].config, STEPS[b].config) or "none"
-    lines = [f"Training: {trained}",
+    lines = [f"Training: {training_changes(n, b)}",
              f"Network: {network_name(b)} -> {network_name(n)}, "
              f"{parameters(STEPS[b].config):,} -> {parameters(STEPS[n].config):,} parameters", ""]
     code = _diff(network_source(b).splitlines(), network_source(n).splitlines(), old, new)
