@@ -170,7 +170,8 @@ def headline_markdown():
                       f"{', '.join(sorted({r.device for r in records}))}, torch "
                       f"{', '.join(sorted({r.torch_version for r in records}))}). The study "
                       f"`{STEPS[final].validated_in}` chose the recipe on seeds {chosen.seeds}; the others were "
-                      "each trained once after the choice.",
+                      f"each trained once after that pick, none dropped (step {final}'s notebook says what they can "
+                      "and cannot tell).",
                       "", HEADLINE_END])
 
 

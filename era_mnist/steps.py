@@ -122,7 +122,8 @@ STEPS = {s.number: s for s in [
          StepConfig(10, batch_size=128, **_ONECYCLE), _reference(7_884, 99.34, 99.56)),
     Step(11, "smallest", "Smallest", "beyond the assignment: how small can it go, by a recorded search",
          model.SlimNet, StepConfig(11, batch_size=64, **_ONECYCLE)),  # no reference: beyond the series
-    Step(12, "margin", "Margin", "a margin for every seed: a recipe chosen by an Optuna study, measured on 20 seeds",
+    Step(12, "margin", "Margin",
+         "looking for a margin for every seed: a recipe an Optuna study chose, measured on 20 seeds",
          partial(model.SlimNet, c1=8, c2=16, relu_last=True),
          StepConfig(12, batch_size=64, **_ONECYCLE, final_div_factor=100.0, weight_decay=1e-6, label_smoothing=0.05,
                     max_shift=0.05, max_scale=0.05, ema_warmup=True),  # trial 31 of the study under-8000
