@@ -70,21 +70,30 @@ def written(cell):
                    if "text/markdown" in out.get("data", {}))
 
 
+def literal_text(node):
+    """The string constants under ``node``, but not a format spec ("{x:.0%}" types no result)."""
+    if isinstance(node, ast.Constant):
+        return [node.value] if isinstance(node.value, str) else []
+    if isinstance(node, ast.FormattedValue):
+        return literal_text(node.value)
+    return [text for child in ast.iter_child_nodes(node) for text in literal_text(child)]
+
+
 def typed_numbers(source):
     """The results typed into the literal text of the ``Analysis(f"...")`` calls in ``source``."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "Analysis":
-            for part in ast.walk(node.args[0] if node.args else node.keywords[0].value):
-                if isinstance(part, ast.Constant) and isinstance(part.value, str):
-                    found += RESULT.findall(part.value)
+            for text in literal_text(node.args[0] if node.args else node.keywords[0].value):
+                found += RESULT.findall(text)
     return found
 
 
 def test_typed_numbers_are_found_and_computed_ones_are_not():
     typed = 'Analysis(f"best {best:.2f} %, 7,308 parameters, 99.45 %, 3 % of them, 17 of 20 seeds")'
     assert typed_numbers(typed) == ["7,308", "99.45", "3 %", "17 of 20"]
-    assert typed_numbers('report.Analysis(text=f"worst {w:.2f}, 99.41 %")') == ["99.41"]
+    assert typed_numbers('report.Analysis(text=f"worst {w:.2f}, 99.41 %, {share:.0%}")') == ["99.41"]
+    assert typed_numbers('Analysis(f"{\'held\' if n else \'17 of 20 seeds\'}")') == ["17 of 20"]  # in an expression too
     assert typed_numbers('Analysis(f"step {step}: {n:,} parameters, worst {worst:.2f}")') == []
 
 
