@@ -50,8 +50,8 @@ def make_scheduler(config, optimizer, steps_per_epoch):
 def training_code(config):
     """A fingerprint of the code that trains ``config``: its network's classes, model.py's layer
     functions and the network as built, the data, augmentation, training and averaging modules,
-    and this module's builders and ``run_step``. A kept run is reused only while it matches; any edit to these
-    (a docstring too) makes the next re-render train again: safe rather than clever."""
+    and this module's builders and ``run_step``. A kept run is reused only while it matches; any
+    edit to these (a docstring too) makes the next re-render train again: safe rather than clever."""
     from .. import model as networks
     from . import augment, data, fast, train
     own = networks.__name__
