@@ -54,3 +54,14 @@ def test_every_seed_is_drawn_and_a_failing_one_is_red_and_named_in_the_legend():
     drawn = [line for line in ax.lines if len(line.get_xdata()) == 15]
     assert [line.get_color() for line in drawn] == ["tab:green", "tab:red"]
     assert "seeds that do not: 2" in [line.get_label() for line in ax.lines]
+
+
+def test_digits_are_drawn_row_by_row_with_their_captions(smoke_data):
+    from era_mnist.steps import step_config
+    from era_mnist.utils import augmentation, plot_digits
+    x, y = smoke_data.train_x[:6], smoke_data.train_y[:6]
+    turned = augmentation(step_config(9), fill=smoke_data.background)(x, torch.Generator().manual_seed(1))
+    fig = plot_digits([("as stored", x, [str(int(v)) for v in y]), ("rotated", turned, None)])
+    assert len(fig.axes) == 12 and fig.axes[0].get_title() == str(int(y[0])) and fig.axes[6].get_title() == ""
+    assert fig.axes[0].get_ylabel() == "as stored" and fig.axes[6].get_ylabel() == "rotated"
+    assert not torch.equal(turned, x)  # the second row shows other pixels

@@ -56,12 +56,29 @@ def plot_misclassified(images, labels, preds, mean=0.1307, std=0.3081, title="",
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
-            ax.imshow((images[i, 0].cpu() * std + mean).clamp(0, 1), cmap="gray_r")
+            ax.imshow((images[i, 0].cpu() * std + mean).clamp(0, 1).numpy(), cmap="gray_r")
             sure = f"\n{float(confidence[i]):.0%}" if confidence is not None else ""
             ax.set_title(f"{int(labels[i])} -> {int(preds[i])}{sure}", fontsize=8, color="crimson")
     what = "true label -> predicted" + (", and how sure the network was; the surest mistakes first"
                                         if confidence is not None else "")
     return _finish(fig, f"{title}\n{what}" if title else what, save)
+
+
+def plot_digits(rows, mean=0.1307, std=0.3081, title="", save=None):
+    """Digits in rows: ``rows`` is a list of (label, images, captions), one row each, e.g. a few
+    training digits with their labels (step 1), or the same digits before and after augmentation
+    (step 9), so that the eye compares them column by column."""
+    cols = max(len(images) for _, images, _ in rows)
+    fig, axes = plt.subplots(len(rows), cols, figsize=(cols * 1.0, len(rows) * 1.25), squeeze=False)
+    for (label, images, captions), line in zip(rows, axes):
+        line[0].set_ylabel(label, fontsize=8)
+        for i, ax in enumerate(line):
+            ax.set(xticks=[], yticks=[])
+            ax.spines[:].set_visible(False)
+            if i < len(images):
+                ax.imshow((images[i, 0].cpu() * std + mean).clamp(0, 1).numpy(), cmap="gray_r")
+                ax.set_title(captions[i] if captions else "", fontsize=8)
+    return _finish(fig, title, save)
 
 
 def plot_per_class_accuracy(accuracy, title="", save=None):
