@@ -7,7 +7,7 @@ import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
 
 from .search import (PARETO_FIGURE, STUDIES, STUDY_FIGURE, STUDY_SEEDS, describe, search_records, search_rows,
-                     step_runs, study_records, study_rows)
+                     step_runs, study_rows)
 from .steps import STEPS, final_step, network_name, parameters, training_changes
 from .utils.paths import REPO_ROOT, output_dir, output_mode, repo_relative, write_atomically
 from .utils.plots import plot_series
@@ -100,7 +100,11 @@ def search_table_rows(found):
 
 
 def study_table_rows(study):
-    """An Optuna study's finished runs (Data/search/<study>/) as markdown: one row per configuration."""
+    """An Optuna study's finished runs (Data/search/<study>/) as markdown: one row per configuration;
+    nothing before it has a record."""
+    rows = study_rows(study, smoke=False)
+    if not rows:
+        return []
     seeds = "-".join(map(str, STUDY_SEEDS[::len(STUDY_SEEDS) - 1]))
     lines = [f"Study `{study}` (`benchmarks/study.py`, Optuna; records in `Data/search/{study}/`; each trial "
              f"trains seeds {seeds}, fewer where it was pruned or stopped, and a chosen one more; worst and mean "
@@ -108,7 +112,7 @@ def study_table_rows(study):
              f"| trial | network | params | changes | seeds | worst seed % | mean % | holds {TARGET} % |",
              "|---|---|---|---|---|---|---|---|"]
     lines += [f"| {numbers} | {network} | {n:,} | {changes} | {seeds} | {worst:.2f} | {mean:.2f} | {held} of {seeds} |"
-              for numbers, network, n, changes, seeds, worst, mean, held in study_rows(study, smoke=False)]
+              for numbers, network, n, changes, seeds, worst, mean, held in rows]
     return lines
 
 
@@ -125,8 +129,8 @@ def results_markdown(records):
     if found := search_records(smoke=False):
         lines += [""] + search_table_rows(found)
     for study in STUDIES:
-        if study_records(study, smoke=False):
-            lines += [""] + study_table_rows(study)
+        if table := study_table_rows(study):
+            lines += [""] + table
     figures = output_dir("figures", "evidence")
     pictures = [("step12_seed1_seeds.png", "step 12: every seed's test accuracy, the last 5 epochs shaded"),
                 ("step12_seed1_curves.png", "step 12 curves over step 10's"),

@@ -115,13 +115,15 @@ def step_runs(step, study=None):
     study = study or STEPS[step].validated_in
     if study is None:
         raise ValueError(f"step {step} was not chosen from a study: name the study")
-    cls, widths = network_parts(step)
-    for records in study_records(study, smoke=False).values():
-        config = StepConfig(**records[0].config)
-        if ((config.arch, config.net or {}) == (cls.__name__, widths)
-                and replace(config, step=step, arch=None, net=None) == step_config(step)):
-            return records
-    return []
+    return next((records for records in study_records(study, smoke=False).values()
+                 if is_step_recipe(step, records[0].config)), [])
+
+
+def is_step_recipe(step, config):
+    """Whether a search record's ``config`` (a dict) is ``step``'s own network and training."""
+    config, (cls, widths) = StepConfig(**config), network_parts(step)
+    return ((config.arch, config.net or {}) == (cls.__name__, widths)
+            and replace(config, step=step, arch=None, net=None) == step_config(step))
 
 
 def study_rows(study, smoke=None):
@@ -208,9 +210,9 @@ def plot_search(found, figure=PARETO_FIGURE, what="Step 11 search", chosen=()):
 
 def plot_studies(smoke=None, step=None):
     """Chart every configuration the Optuna studies finished (``study_records``) as study_front.png,
-    ``step``'s own recipe (``step_runs``) starred; returns its path, or None before any record."""
+    ``step``'s own recipe (``is_step_recipe``) starred; returns its path, or None before any record."""
     found = {f"{study} #{trials}": records for study in STUDIES
              for trials, records in study_records(study, smoke).items()}
-    mine = step_runs(step) if step else None
-    chosen = [name for name, records in found.items() if records == mine]
+    chosen = [name for name, records in found.items()
+              if step and name.startswith(f"{STEPS[step].validated_in} #") and is_step_recipe(step, records[0].config)]
     return plot_search(found, STUDY_FIGURE, "Optuna studies", chosen) if found else None

@@ -12,15 +12,16 @@ from ..steps import STEPS, network_name, network_parts, parameters, step_number,
 
 @dataclass(frozen=True)
 class Listing:
-    """Code that a notebook shows as a highlighted block (its markdown) and a terminal as plain text."""
+    """Text that a notebook shows as markdown, code as a highlighted block of ``language`` (None:
+    the text is markdown itself), and a terminal as plain text."""
     text: str
-    language: str = "python"
+    language: str | None = "python"
 
     def __repr__(self):
         return self.text
 
     def _repr_markdown_(self):
-        return f"```{self.language}\n{self.text}\n```"
+        return f"```{self.language}\n{self.text}\n```" if self.language else self.text
 
 
 def network_classes(step):

@@ -2,11 +2,16 @@
 import torch
 
 
-def predict(model, x, batch_size=2000):
-    """Predicted classes of ``model`` for images ``x``, in eval mode."""
+def outputs(model, x, batch_size=2000):
+    """``model``'s outputs (log-probabilities) for images ``x``, in eval mode, a batch at a time."""
     model.eval()
     with torch.no_grad():
-        return torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
+        return torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+
+
+def predict(model, x, batch_size=2000):
+    """Predicted classes of ``model`` for images ``x``, in eval mode."""
+    return outputs(model, x, batch_size).argmax(1)
 
 
 def confusion_matrix(preds, labels, classes=10):
@@ -30,10 +35,7 @@ def misclassified(preds, labels, limit=None):
 def confident_mistakes(model, x, labels, limit=None, batch_size=2000):
     """The wrong predictions of ``model`` (whose output is log-probabilities), the surest first:
     (indices, predicted classes, the probability given to each wrong answer), on the CPU."""
-    model.eval()
-    with torch.no_grad():
-        probs = torch.cat([model(x[i:i + batch_size]).exp() for i in range(0, len(x), batch_size)])
-    confidence, preds = probs.max(1)
+    confidence, preds = outputs(model, x, batch_size).exp().max(1)
     wrong = (preds != labels).nonzero().flatten()
     wrong = wrong[confidence[wrong].argsort(descending=True)][:limit]
     return wrong.cpu(), preds[wrong].cpu(), confidence[wrong].cpu()

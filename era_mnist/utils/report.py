@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import torch
 
 from ..steps import STEPS
+from .lesson import Listing
 from .results import LAST, TARGET, run_summary, seed_summary
 from .train import device_name
 
@@ -45,15 +46,9 @@ def seed_table(records, key="test_acc"):
     return "\n".join(lines)
 
 
-@dataclass(frozen=True)
-class Analysis:
+@dataclass(frozen=True, repr=False)  # Listing's: the plain text
+class Analysis(Listing):
     """A notebook's Analysis, written in the notebook as an f-string so that every result it quotes
     is computed from the run it describes, never typed (tests/test_notebooks.py refuses a decimal,
-    a percentage or a thousands-grouped count in its literal text); shown as markdown."""
-    text: str
-
-    def __repr__(self):
-        return self.text
-
-    def _repr_markdown_(self):
-        return self.text
+    a percentage, a thousands-grouped count or a tally in its literal text); shown as markdown."""
+    language: str | None = None
