@@ -39,14 +39,14 @@ from .utils.train import pick_device
 # The first trials of each study: informed guesses, so that the sampler starts from sensible
 # recipes: step 10's schedule and averaging (with its warm-up), batch 64, mild affine
 # augmentation and label smoothing, on networks of each shape.
-_START = dict(batch_size=64, max_lr=0.05, pct_start=0.3, final_div_factor=1e4, weight_decay=1e-6,
+_START = dict(batch=64, max_lr=0.05, pct_start=0.3, final_div_factor=1e4, weight_decay=1e-6,
               label_smoothing=0.05, rotation=7.0, max_shift=0.05, max_scale=0.05, ema_decay=0.999, ema_warmup=True)
 STARTS = {
     "under-8000": [dict(_START, arch="CapacityNet"),
-                   dict(_START, arch="SlimNet", s_c1=8, s_c2=16, s_relu_last=True),
+                   dict(_START, arch="SlimNet", s_c1=8, s_c2=16, s_relu_last=True, s_padded=False),
                    dict(_START, arch="PoolNet", p_c1=4, p_c2=10, p_c3=14, max_lr=0.1)],
     "under-5000": [dict(_START, arch="PoolNet", p_c1=4, p_c2=8, p_c3=10, max_lr=0.1),
-                   dict(_START, arch="SlimNet", s_c1=6, s_c2=12, s_relu_last=True)],
+                   dict(_START, arch="SlimNet", s_c1=6, s_c2=12, s_relu_last=True, s_padded=False)],
 }
 
 
@@ -77,14 +77,15 @@ def suggest(trial, archs):
     arch = trial.suggest_categorical("arch", archs)
     if arch == "SlimNet":
         net = dict(c1=trial.suggest_int("s_c1", 4, 12), c2=trial.suggest_int("s_c2", 8, 18),
-                   relu_last=trial.suggest_categorical("s_relu_last", [False, True]))
+                   relu_last=trial.suggest_categorical("s_relu_last", [False, True]),
+                   padded=trial.suggest_categorical("s_padded", [False, True]))
     elif arch == "PoolNet":
         net = dict(c1=trial.suggest_int("p_c1", 4, 8), c2=trial.suggest_int("p_c2", 6, 14),
                    c3=trial.suggest_int("p_c3", 8, 18))
     else:
         net = None
     return replace(step_config(10), step=11, arch=arch, net=net,
-                   batch_size=trial.suggest_categorical("batch_size", [64, 128]),
+                   batch_size=trial.suggest_categorical("batch", [32, 64, 128]),  # trials 0-34: "batch_size", 64 or 128
                    max_lr=trial.suggest_float("max_lr", 0.02, 0.2, log=True),
                    pct_start=trial.suggest_float("pct_start", 0.15, 0.4),
                    final_div_factor=trial.suggest_float("final_div_factor", 1e2, 1e4, log=True),

@@ -5,6 +5,7 @@ from dataclasses import replace
 
 import pytest
 import torch
+from torch import nn
 
 from era_mnist.steps import STEPS, build
 from era_mnist.search import STEP11, candidate_config
@@ -53,6 +54,15 @@ def test_step11_widths_set_the_parameter_count(separable):
     late = (9 * c1 + c1 * c2) + 2 * (9 * c2 + c2 * c2) if separable else 9 * (c1 * c2 + 2 * c2 * c2)
     expected = 9 * (c1 + 2 * c1 * c1) + late + 10 * c2 + 2 * (3 * c1 + 3 * c2 + 10)  # convs, head, BatchNorms
     assert sum(p.numel() for p in build(11, c1=c1, c2=c2, separable=separable).parameters()) == expected
+
+
+def test_a_padded_first_block_keeps_the_weights_and_doubles_the_late_block_area():
+    """The late block sees 14x14 instead of 11x11: its last conv outputs 8x8, not 5x5."""
+    plain, padded = build(11), build(11, padded=True)
+    assert sum(p.numel() for p in padded.parameters()) == sum(p.numel() for p in plain.parameters())
+    x = torch.zeros(2, 1, 28, 28)
+    late = [m(x).shape for m in (nn.Sequential(*list(n.children())[:7]) for n in (plain, padded))]
+    assert [s[-2:] for s in late] == [(5, 5), (8, 8)] and padded(x).shape == (2, 10)
 
 
 def test_summary_leaves_the_model_and_rng_as_they_were():
