@@ -9,7 +9,7 @@ from era_mnist.reproduce import (END, HEADLINE_END, HEADLINE_START, README, STAR
 from era_mnist.search import STEP11, STUDIES, candidate_config, search_records, step_runs, study_records
 from era_mnist.steps import STEPS, StepConfig, build, final_step, parameters
 from era_mnist.utils import AVERAGED, epochs_at_target, format_result, full_records, seed_summary, seed_table
-from era_mnist.utils.results import SeedSummary
+from era_mnist.utils.results import SeedSummary, spans
 
 RECORDS = full_records()
 
@@ -40,6 +40,7 @@ def test_seeds_are_named_as_a_range_only_without_gaps():
     rows = lambda *seeds: [(s, 99.5, 99.5, 99.5) for s in seeds]  # noqa: E731
     assert SeedSummary(rows(1, 2, 3, 4), 99.5, 99.5, 4).seeds == "1-4"
     assert SeedSummary(rows(1, 2, 5), 99.5, 99.5, 3).seeds == "1, 2, 5"
+    assert spans([7, 12, 13, 14, 15]) == "7, 12-15" and spans([3, 4, 9]) == "3, 4, 9"  # epochs, listed as they are
 
 
 def test_readme_steps_are_written_from_the_step_table():

@@ -54,10 +54,19 @@ class SeedSummary:
 
     @property
     def seeds(self):
-        """The seeds as text: "1-20" when they run without a gap, else "1, 2, 5"."""
-        numbers = [row[0] for row in self.rows]
-        contiguous = numbers == list(range(numbers[0], numbers[-1] + 1)) and len(numbers) > 2
-        return f"{numbers[0]}-{numbers[-1]}" if contiguous else ", ".join(map(str, numbers))
+        """The seeds as text: "1-20", "1, 2, 5" (``spans``)."""
+        return spans([row[0] for row in self.rows])
+
+
+def spans(numbers):
+    """Whole numbers as text, three or more in a row as a range: [7, 12, 13, 14, 15] -> "7, 12-15"."""
+    runs = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs)
 
 
 def seed_summary(records, key="test_acc"):
