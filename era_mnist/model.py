@@ -190,21 +190,24 @@ class SlimNet(nn.Module):
     search ended with); with ``separable`` the three convs after the pool are depthwise-separable;
     with ``relu_last`` the last conv has a ReLU too, so the head is not folded into it; with
     ``padded`` the convs before the pool keep 28x28, so the late block works on 14x14 (12, 10, 8
-    after its convs): the same weights, about 1.6 times the arithmetic.
+    after its convs): the same weights, about 1.6 times the arithmetic; with ``deep`` a fourth conv
+    after the pool leaves 3x3 for the GAP: depth instead of width.
     The sizes below are for the default widths, unpadded.
     """
 
-    def __init__(self, c1=8, c2=14, separable=False, relu_last=False, padded=False):
+    def __init__(self, c1=8, c2=14, separable=False, relu_last=False, padded=False, deep=False):
         super().__init__()
         late = separable_relu_bn if separable else conv_relu_bn
-        pad = int(padded)
+        pad, self.deep = int(padded), deep
         self.conv1 = conv_relu_bn(1, c1, padding=pad)    # 8x26x26, RF 3
         self.conv2 = conv_relu_bn(c1, c1, padding=pad)   # 8x24x24, RF 5
         self.conv3 = conv_relu_bn(c1, c1, padding=pad)   # 8x22x22, RF 7
         self.pool = nn.MaxPool2d(2)                      # 8x11x11, RF 8
         self.conv4 = late(c1, c2)                        # 14x9x9, RF 12
         self.conv5 = late(c2, c2)                        # 14x7x7, RF 16
-        self.conv6 = late(c2, c2, relu=relu_last)        # 14x5x5, RF 20
+        self.conv6 = late(c2, c2, relu=relu_last or deep)  # 14x5x5, RF 20
+        if deep:
+            self.conv7 = late(c2, c2, relu=relu_last)    # 14x3x3, RF 24
         self.gap = nn.AdaptiveAvgPool2d(1)               # 14x1x1, RF 28
         self.head = conv_relu_bn(c2, 10, 1, relu=False)  # 10x1x1, RF 28
 
@@ -216,6 +219,8 @@ class SlimNet(nn.Module):
         x = self.conv4(x)
         x = self.conv5(x)
         x = self.conv6(x)
+        if self.deep:
+            x = self.conv7(x)
         x = self.gap(x)
         x = self.head(x)
         return F.log_softmax(x.flatten(1), dim=1)

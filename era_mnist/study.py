@@ -43,10 +43,10 @@ _START = dict(batch=64, max_lr=0.05, pct_start=0.3, final_div_factor=1e4, weight
               label_smoothing=0.05, rotation=7.0, max_shift=0.05, max_scale=0.05, ema_decay=0.999, ema_warmup=True)
 STARTS = {
     "under-8000": [dict(_START, arch="CapacityNet"),
-                   dict(_START, arch="SlimNet", s_c1=8, s_c2=16, s_relu_last=True, s_padded=False),
+                   dict(_START, arch="SlimNet", s_c1=8, s_c2=16, s_relu_last=True, s_padded=False, s_deep=False),
                    dict(_START, arch="PoolNet", p_c1=4, p_c2=10, p_c3=14, max_lr=0.1)],
     "under-5000": [dict(_START, arch="PoolNet", p_c1=4, p_c2=8, p_c3=10, max_lr=0.1),
-                   dict(_START, arch="SlimNet", s_c1=6, s_c2=12, s_relu_last=True, s_padded=False)],
+                   dict(_START, arch="SlimNet", s_c1=6, s_c2=12, s_relu_last=True, s_padded=False, s_deep=False)],
 }
 
 
@@ -78,7 +78,8 @@ def suggest(trial, archs):
     if arch == "SlimNet":
         net = dict(c1=trial.suggest_int("s_c1", 4, 12), c2=trial.suggest_int("s_c2", 8, 18),
                    relu_last=trial.suggest_categorical("s_relu_last", [False, True]),
-                   padded=trial.suggest_categorical("s_padded", [False, True]))
+                   padded=trial.suggest_categorical("s_padded", [False, True]),
+                   deep=trial.suggest_categorical("s_deep", [False, True]))
     elif arch == "PoolNet":
         net = dict(c1=trial.suggest_int("p_c1", 4, 8), c2=trial.suggest_int("p_c2", 6, 14),
                    c3=trial.suggest_int("p_c3", 8, 18))

@@ -65,6 +65,16 @@ def test_a_padded_first_block_keeps_the_weights_and_doubles_the_late_block_area(
     assert [s[-2:] for s in late] == [(5, 5), (8, 8)] and padded(x).shape == (2, 10)
 
 
+def test_a_deep_late_block_adds_one_conv_and_leaves_3x3_for_the_gap():
+    c1, c2 = 8, 14
+    deep = build(11, c1=c1, c2=c2, deep=True)
+    extra = 9 * c2 * c2 + 2 * c2  # the fourth conv and its BatchNorm
+    assert sum(p.numel() for p in deep.parameters()) == sum(p.numel() for p in build(11).parameters()) + extra
+    x = torch.zeros(2, 1, 28, 28)
+    assert deep.conv7(deep.conv6(nn.Sequential(*list(deep.children())[:6])(x))).shape[-2:] == (3, 3)
+    assert deep(x).shape == (2, 10)
+
+
 def test_summary_leaves_the_model_and_rng_as_they_were():
     model = build(8)
     before = {k: v.clone() for k, v in model.state_dict().items()}
