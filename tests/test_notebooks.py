@@ -36,7 +36,7 @@ def test_notebook_structure(name):
     assert headings == ["## Target", "## Result", "## Analysis"]
     heading = next(c for c in cells if c.cell_type == "markdown" and c.source.startswith("## Analysis"))
     last = cells[-1].source
-    assert last == heading.source or last.startswith("Analysis(")  # the Analysis ends the notebook
+    assert last.startswith("Analysis(")  # the Analysis ends the notebook, written over its run's numbers
     analysis = heading.source + "".join(written(c) for c in cells if c.source.startswith("Analysis("))
     assert len(analysis) > 300 and "ANALYSIS" not in analysis
     assert "widgets" not in nb.metadata

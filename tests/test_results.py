@@ -1,6 +1,4 @@
 """The README, the records under Data/runs/ and the committed notebooks' outputs must agree."""
-import re
-
 import nbformat
 import pytest
 
@@ -74,23 +72,6 @@ def test_records_are_complete_full_runs(step, seed):
     assert [row["epoch"] for row in record.history] == list(range(1, record.config["epochs"] + 1))
     assert record.epochs_at_target == epochs_at_target(record.history)
     assert record.config["epochs"] <= (15 if step >= 10 else 20)
-
-
-@pytest.mark.parametrize("step", sorted(STEPS))
-def test_numbers_in_the_analysis_were_printed_by_the_run(step):
-    """A two-decimal figure a typed Analysis quotes must appear in the outputs of this notebook or
-    of the step before (which it compares with), or be the reference's figure for either. (A weak
-    check, kept until every Analysis is written over its run's numbers, as step 12's is:
-    tests/test_notebooks.py checks those.)"""
-    nb = nbformat.read(notebook_path(step), as_version=4)
-    analysis = nb.cells[-1].source
-    if analysis.startswith("Analysis("):
-        return
-    before = [step - 1] if step > 1 else []
-    allowed = " ".join([printed(s) for s in [step, *before]]
-                       + [f"{v:.2f}" for s in [step, *before] for v in (STEPS[s].reference or {}).values()])
-    for number in re.findall(r"\d+\.\d\d\b", analysis):
-        assert number in allowed, f"step {step}'s Analysis quotes {number}, which its run did not print"
 
 
 def test_readme_quotes_every_benchmark_table():
