@@ -77,9 +77,9 @@ def suggest(trial, archs):
     arch = trial.suggest_categorical("arch", archs)
     if arch == "SlimNet":
         net = dict(c1=trial.suggest_int("s_c1", 4, 12), c2=trial.suggest_int("s_c2", 8, 18),
-                   relu_last=trial.suggest_categorical("s_relu_last", [False, True]),
-                   padded=trial.suggest_categorical("s_padded", [False, True]),
-                   deep=trial.suggest_categorical("s_deep", [False, True]))
+                   relu_last=trial.suggest_categorical("s_relu_last", [False, True]))
+        # the options added later, named only when on: a recipe without them is the one recorded before
+        net.update({k: True for k in ("padded", "deep") if trial.suggest_categorical(f"s_{k}", [False, True])})
     elif arch == "PoolNet":
         net = dict(c1=trial.suggest_int("p_c1", 4, 8), c2=trial.suggest_int("p_c2", 6, 14),
                    c3=trial.suggest_int("p_c3", 8, 18))

@@ -7,7 +7,7 @@ import optuna
 import pytest
 
 from era_mnist.search import plot_studies
-from era_mnist.study import STARTS, MarginPruner, load_study, search, study_table, validate
+from era_mnist.study import STARTS, MarginPruner, load_study, search, study_table, suggest, validate
 from era_mnist.utils import AVERAGED, last_min, load_record, output_dir
 
 
@@ -63,3 +63,10 @@ def test_the_pruner_stops_only_a_trial_plainly_below_the_finished_ones():
     assert not stops(99.45) and not stops(99.41)  # level with the front, or within the spread of seeds
     assert stops(99.39) and stops(99.2, step=24)  # over 0.1 points under the median, 99.5, in seed 1 or 2
     assert not stops(90.0, step=8) and not stops(90.0, step=17)  # the first 8 epochs of each seed are free
+
+
+def test_an_option_added_later_is_named_only_when_on():
+    """Trial 31's recipe, sampled again, is the configuration its records hold (no padded=False)."""
+    slim = STARTS["under-8000"][1]
+    assert suggest(optuna.trial.FixedTrial(slim), ["SlimNet"]).net == dict(c1=8, c2=16, relu_last=True)
+    assert suggest(optuna.trial.FixedTrial(dict(slim, s_deep=True)), ["SlimNet"]).net["deep"] is True

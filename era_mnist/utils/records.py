@@ -237,3 +237,10 @@ def full_records():
         if record.mode == "full" and StepConfig(**record.config) == step_config(record.step):
             records.setdefault(record.step, {})[record.seed] = record
     return records
+
+
+def analysed(record):
+    """The run an Analysis describes: ``record``, or for a smoke run (the tests' few batches, too short
+    to analyse) the committed full run of its step and seed, so that the tests run the Analysis's
+    code on the kind of run it is written for."""
+    return full_records()[record.step][record.seed] if record.mode == "smoke" else record
