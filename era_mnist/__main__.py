@@ -79,8 +79,8 @@ def check_evidence(p, args):
 def train(args):
     """Train, print the Result, then write the record: a record that cannot be written never costs
     the Result (and is kept elsewhere, see save_run)."""
-    from .utils import (DataError, DeviceError, format_result, load_mnist, pick_device, run_config, run_step,
-                        save_run, step_config)
+    from .utils import (DataError, DeviceError, format_result, kept_weights, load_mnist, pick_device, run_config,
+                        run_step, save_run, step_config)
     config = run_config(step_config(args.step, **({"epochs": args.epochs} if args.epochs else {})), args.smoke)
     try:
         device = pick_device(args.device)
@@ -95,7 +95,8 @@ def train(args):
     print(format_result(record))
     if ema is not None:
         print(format_result(record, "ema_test_acc"))
-    return 0 if save_run(record, overwrite=args.overwrite, evidence=args.evidence) else 1
+    weights = kept_weights(record, model, ema)  # so that re-rendering its notebook reuses the run
+    return 0 if save_run(record, overwrite=args.overwrite, evidence=args.evidence, weights=weights) else 1
 
 
 def main(argv=None):

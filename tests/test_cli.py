@@ -85,13 +85,14 @@ def test_train_keeps_a_users_runs_out_of_the_evidence(user_repo, tiny_data, monk
     out = capsys.readouterr().out
     assert "Result: step 3 (lighter), seed 1, full run on cpu" in out
     assert "Record written to Data/local/runs/step03_seed1.json" in out
-    assert files(user_repo) == ["Data/local/runs/step03_seed1.json"]
+    assert files(user_repo) == ["Data/local/runs/step03_seed1.json", "Data/local/runs/step03_seed1.pt"]  # its weights
     assert main(["train", "--step", "3", "--epochs", "1"]) == 0
     assert "seed 1, custom run (epochs=1) on cpu" in capsys.readouterr().out
     assert main(["train", "--step", "3", "--evidence"]) == 0  # only when asked: the committed evidence
     assert "Record written to Data/runs/step03_seed1.json" in capsys.readouterr().out
-    assert [f for f in files(user_repo) if "previous" not in f] == ["Data/local/runs/step03_seed1.json",
-                                                                    "Data/runs/step03_seed1.json"]
+    assert [f for f in files(user_repo) if "previous" not in f] == [
+        "Data/local/runs/step03_seed1.json", "Data/local/runs/step03_seed1.pt",
+        "Data/runs/step03_seed1.json", "Data/runs/step03_seed1.pt"]  # kept, so that reproduce reuses the run
     assert load_record(user_repo / "Data" / "local" / "runs" / "step03_seed1.json").mode == "custom"
 
 

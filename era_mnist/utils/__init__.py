@@ -13,7 +13,8 @@ from .metrics import confident_mistakes, confusion_matrix, misclassified, per_cl
 from .paths import figure_path, output_dir, output_mode
 from .plots import (plot_confusion_matrix, plot_digits, plot_history, plot_lr, plot_lr_range, plot_misclassified,
                     plot_pareto, plot_per_class_accuracy, plot_seeds, plot_series)
-from .records import RecordError, RunRecord, analysed, full_records, load_record, record_path, save_run
+from .records import (RecordError, RunRecord, analysed, full_records, kept_weights, load_record, record_path,
+                      save_run)
 from .report import Analysis, context_label, format_result, seed_table
 from .results import AVERAGED, LAST, TARGET, epochs_at_target, last_min, run_summary, seed_summary
 from .train import DeviceError, device_name, evaluate, fit, pick_device, seed_everything, train_epoch

@@ -176,6 +176,14 @@ def write_record(record, path, overwrite=False):
     return True
 
 
+def kept_weights(record, model, ema=None):
+    """The final state dicts a record keeps beside it (the averaged weights' too), or None for a
+    network of ``KEEP_WEIGHTS_UNDER`` parameters or more."""
+    if record.params < KEEP_WEIGHTS_UNDER:
+        return dict(model=model.state_dict(), ema=ema.state_dict() if ema else None)
+    return None
+
+
 def save_run(record, overwrite=False, evidence=False, weights=None):
     """Write a finished run's record where its mode puts it (with ``evidence``, a full run goes to
     the committed Data/runs/), an earlier one moved to ``previous/`` beside it (replaced with
