@@ -130,15 +130,17 @@ def study_table_rows(study):
 
 def results_markdown(records):
     """The README's results block, every number from the records."""
+    runs = {step: step_seeds(step, records) for step in STEPS}
+    devices = ", ".join(sorted({r.device for seeds in runs.values() for r in seeds}))
     lines = [START, "",
-             f"Every step's full runs (all on the CPU, one seed each unless named), under the rule: a seed holds when "
-             f"its test accuracy is at or above {TARGET} % in each of the last {LAST} epochs; its last-{LAST} minimum "
-             "is the lowest of those epochs. The reference is the published series' best epoch of one run.", "",
+             f"Every step's full runs (on {devices}), under the rule: a seed holds when its test accuracy is at or "
+             f"above {TARGET} % in each of the last {LAST} epochs; its last-{LAST} minimum is the lowest of those "
+             "epochs. The reference is the published series' best epoch of one run.", "",
              f"| step | theme | params | seeds | last-{LAST} min, mean % | worst seed % | seeds holding | "
              f"epochs >= {TARGET} % (first seed) | best test % (first seed) | reference best test % |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for step in STEPS:
-        lines += result_rows(step, step_seeds(step, records))
+        lines += result_rows(step, runs[step])
     if len(records.get(10, {})) > 1:
         lines += [""] + seed_rows(10, records[10])
     if found := search_records(smoke=False):
