@@ -11,7 +11,7 @@ from .search import (PARETO_FIGURE, STEP11, STUDIES, STUDY_FIGURE, STUDY_SEEDS, 
 from .steps import STEPS, final_step, network_name, parameters, training_changes
 from .utils.paths import REPO_ROOT, output_dir, output_mode, repo_relative, write_atomically
 from .utils.plots import plot_series
-from .utils.records import RecordError, full_records
+from .utils.records import RecordError, devices, full_records
 from .utils.results import AVERAGED, LAST, TARGET, run_summary, seed_summary, spans
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -131,9 +131,9 @@ def study_table_rows(study):
 def results_markdown(records):
     """The README's results block, every number from the records."""
     runs = {step: step_seeds(step, records) for step in STEPS}
-    devices = ", ".join(sorted({r.device for seeds in runs.values() for r in seeds}))
+    made_on = devices(r for seeds in runs.values() for r in seeds)
     lines = [START, "",
-             f"Every step's full runs (on {devices}), under the rule: a seed holds when its test accuracy is at or "
+             f"Every step's full runs (on {made_on}), under the rule: a seed holds when its test accuracy is at or "
              f"above {TARGET} % in each of the last {LAST} epochs; its last-{LAST} minimum is the lowest of those "
              "epochs. The reference is the published series' best epoch of one run.", "",
              f"| step | theme | params | seeds | last-{LAST} min, mean % | worst seed % | seeds holding | "
@@ -188,7 +188,7 @@ def headline_markdown():
                       f"{records[0].config['epochs']} epochs), holds at least {TARGET} % test accuracy in each of its "
                       f"last {LAST} epochs {holds}: worst seed {seeds.worst:.2f} % (seed {seeds.worst_seed}), mean "
                       f"{seeds.mean:.2f} %** (averaged weights; {records[0].mode} runs on "
-                      f"{', '.join(sorted({r.device for r in records}))}, torch "
+                      f"{devices(records)}, torch "
                       f"{', '.join(sorted({r.torch_version for r in records}))}). The study "
                       f"`{STEPS[final].validated_in}` chose the recipe on seeds {chosen.seeds}; the others were "
                       f"each trained once after that pick, none dropped (step {final}'s notebook says what they can "
@@ -221,8 +221,7 @@ def series_figure(records):
     """Test accuracy per epoch of every step's seed-1 full run, on one chart."""
     runs = [seeds[1] for step, seeds in sorted(records.items()) if 1 in seeds]
     if runs:
-        devices = ", ".join(sorted({r.device for r in runs}))
-        plot_series(runs, title=f"seed 1, full runs on {devices}, torch {runs[0].torch_version}",
+        plot_series(runs, title=f"seed 1, full runs on {devices(runs)}, torch {runs[0].torch_version}",
                     save=output_dir("figures", "evidence") / SERIES_FIGURE)
 
 

@@ -16,7 +16,7 @@ from .utils.data import load_mnist
 from .utils.experiment import run_config, run_step
 from .utils.paths import output_dir, repo_relative
 from .utils.plots import plot_pareto
-from .utils.records import full_records, load_record, write_record
+from .utils.records import devices, full_records, load_record, write_record
 from .utils.results import AVERAGED, TARGET, seed_summary
 
 # The Optuna studies (era_mnist.study): name -> (parameter budget, the networks a trial may sample)
@@ -191,8 +191,7 @@ def pareto_points(found, reference=None):
 def search_label(found, what="Step 11 search"):
     """What produced the search's records, for the chart's title."""
     records = [r for rs in found.values() for r in rs]
-    devices = ", ".join(sorted({r.device for r in records}))
-    return (f"{what}, averaged weights (seeds in brackets): {records[0].mode} runs on {devices}, "
+    return (f"{what}, averaged weights (seeds in brackets): {records[0].mode} runs on {devices(records)}, "
             f"torch {records[0].torch_version}, {records[0].config['epochs']} epochs each")
 
 
