@@ -1,6 +1,7 @@
 """The series, one entry per step: its name, its idea, its network, its training and the
 reference's figures. The CLI, the notebooks, the README and the tests all read a step from here,
 so a step is added or changed in this one place."""
+import inspect
 from dataclasses import dataclass, fields, replace
 from functools import partial
 from typing import Callable
@@ -180,6 +181,16 @@ def network_parts(step):
     """The class a step's network is built from and the keyword arguments the step table gives it."""
     make = STEPS[step_number(step)].network
     return getattr(make, "func", make), getattr(make, "keywords", {})
+
+
+def model_classes(cls):
+    """``cls`` and its bases that era_mnist.model defines, the class itself first."""
+    return [c for c in cls.__mro__ if c.__module__ == model.__name__]
+
+
+def model_functions():
+    """The functions era_mnist.model defines (its layer builders), by name, in the file's order."""
+    return {name: f for name, f in vars(model).items() if inspect.isfunction(f) and f.__module__ == model.__name__}
 
 
 def network_name(step):

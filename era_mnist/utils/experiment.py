@@ -6,7 +6,7 @@ from dataclasses import asdict, replace
 
 import torch
 
-from ..steps import STEPS, StepConfig, network, step_config
+from ..steps import STEPS, StepConfig, model_classes, model_functions, network, step_config
 from .augment import augmentation
 from .data import DeviceLoader, load_mnist
 from .fast import EMA
@@ -52,13 +52,11 @@ def training_code(config):
     functions and the network as built, the data, augmentation, training and averaging modules,
     and this module's builders and ``run_step``. A kept run is reused only while it matches; any
     edit to these (a docstring too) makes the next re-render train again: safe rather than clever."""
-    from .. import model as networks
     from . import augment, data, fast, train
-    own = networks.__name__
     parts = [inspect.getsource(module) for module in (augment, data, fast, train)]
     parts += [inspect.getsource(f) for f in (model_and_loader, make_optimizer, make_scheduler, run_step)]
-    parts += [inspect.getsource(c) for c in type(network(config)).__mro__ if c.__module__ == own]
-    parts += [inspect.getsource(f) for f in vars(networks).values() if inspect.isfunction(f) and f.__module__ == own]
+    parts += [inspect.getsource(c) for c in model_classes(type(network(config)))]
+    parts += [inspect.getsource(f) for f in model_functions().values()]
     parts.append(repr(network(config)))  # its layers as built: the widths and ReLUs the step table passes
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 

@@ -6,8 +6,8 @@ import inspect
 import re
 from dataclasses import dataclass
 
-from .. import model as networks
-from ..steps import STEPS, network_name, network_parts, parameters, step_number, training_changes
+from ..steps import (STEPS, model_classes, model_functions, network_name, network_parts, parameters, step_number,
+                     training_changes)
 
 
 @dataclass(frozen=True)
@@ -27,15 +27,14 @@ class Listing:
 def network_classes(step):
     """The classes in era_mnist.model that a step's network is made of: its own and its bases there,
     the base first."""
-    return [c for c in reversed(network_parts(step)[0].__mro__) if c.__module__ == networks.__name__]
+    return model_classes(network_parts(step)[0])[::-1]
 
 
 def network_source(step):
     """The code of a step's network: the layer functions its classes call, its classes (bases
     first), and the call the step table makes."""
     classes = "\n\n".join(inspect.getsource(c) for c in network_classes(step))
-    functions = {name: inspect.getsource(f) for name, f in vars(networks).items()
-                 if inspect.isfunction(f) and f.__module__ == networks.__name__}
+    functions = {name: inspect.getsource(f) for name, f in model_functions().items()}
     used, text = [], classes
     while more := [name for name in functions if name not in used and re.search(rf"\b{name}\b", text)]:
         used += more  # and the functions those call
