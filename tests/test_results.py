@@ -6,7 +6,7 @@ from era_mnist.reproduce import (END, HEADLINE_END, HEADLINE_START, README, STAR
                                  headline_markdown, notebook_path, results_markdown, steps_markdown)
 from era_mnist.search import STEP11, STUDIES, candidate_config, search_records, step_runs, study_records
 from era_mnist.steps import STEPS, StepConfig, build, final_step, parameters
-from era_mnist.utils import AVERAGED, epochs_at_target, format_result, full_records, seed_summary, seed_table
+from era_mnist.utils import AVERAGED, TARGET, epochs_at_target, format_result, full_records, seed_summary, seed_table
 from era_mnist.utils.results import SeedSummary, spans
 
 RECORDS = full_records()
@@ -101,3 +101,10 @@ def test_every_study_record_is_a_full_run_of_its_configuration():
                 assert record.mode == "full" and record.params == parameters(config) < STUDIES[study][0]
                 assert [row["epoch"] for row in record.history] == list(range(1, 16)), (study, trials)
             assert len({r.seed for r in records}) == len(records)  # one run per seed and configuration
+
+
+def test_the_averaged_weights_result_quotes_no_train_accuracy_and_spans_its_epochs():
+    """Only the trained weights are measured on the training set; epochs at the target read as runs."""
+    record = RECORDS[12][1]
+    assert "train accuracy" in format_result(record) and "train accuracy" not in format_result(record, AVERAGED)
+    assert f"{TARGET}%     {spans(record.epochs_at_target)}" in format_result(record)

@@ -6,7 +6,7 @@ import torch
 
 from ..steps import STEPS
 from .lesson import Listing
-from .results import LAST, TARGET, run_summary, seed_summary
+from .results import LAST, TARGET, run_summary, seed_summary, spans
 from .train import device_name
 
 
@@ -23,13 +23,13 @@ def format_result(record, key="test_acc"):
 
     def beside(field, fmt, unit=""):
         return f"   reference {format(ref[field], fmt)}{unit}" if ref else ""
-    which = "" if key == "test_acc" else " (averaged weights)"
+    trained = key == "test_acc"  # the averaged weights are only tested: their block has no train line
     return "\n".join([
-        f"Result{which}: {record.label()}",
+        f"Result{'' if trained else ' (averaged weights)'}: {record.label()}",
         f"  parameters           {record.params:>9,}{beside('params', '>9,')}",
-        f"  best train accuracy  {run.best_train:>8.2f}%{beside('best_train', '>8.2f', '%')}",
+        *([f"  best train accuracy  {run.best_train:>8.2f}%{beside('best_train', '>8.2f', '%')}"] if trained else []),
         f"  best test accuracy   {run.best_test:>8.2f}%{beside('best_test', '>8.2f', '%')}   (epoch {run.best_epoch})",
-        f"  epochs >= {TARGET}%     {', '.join(map(str, run.at_target)) or 'none'}",
+        f"  epochs >= {TARGET}%     {spans(run.at_target) or 'none'}",
         f"  wall time            {record.wall_seconds:>8.1f} s on {record.device}",
     ])
 
