@@ -148,8 +148,9 @@ def study_text(study, smoke=None):
 
 
 def recipe(config):
-    """A configuration as its network and its changes to step 10's training, as text."""
-    widths = ", ".join(f"{k}={v}" for k, v in (config.net or {}).items())
+    """A configuration as its network and its changes to step 10's training, as text; an option
+    recorded as off (``padded=False``) is left out, as the network it builds is the same."""
+    widths = ", ".join(f"{k}={v}" for k, v in (config.net or {}).items() if v is not False)
     return f"{config.arch}({widths})", config_changes(config, step_config(10), skip=("step", "arch", "net"))
 
 

@@ -6,7 +6,8 @@ from types import SimpleNamespace
 import optuna
 import pytest
 
-from era_mnist.search import plot_studies
+from era_mnist.search import plot_studies, recipe
+from era_mnist.steps import step_config
 from era_mnist.study import STARTS, MarginPruner, load_study, search, study_table, suggest, validate
 from era_mnist.utils import AVERAGED, last_min, load_record, output_dir
 
@@ -70,3 +71,9 @@ def test_an_option_added_later_is_named_only_when_on():
     slim = STARTS["under-8000"][1]
     assert suggest(optuna.trial.FixedTrial(slim), ["SlimNet"]).net == dict(c1=8, c2=16, relu_last=True)
     assert suggest(optuna.trial.FixedTrial(dict(slim, s_deep=True)), ["SlimNet"]).net["deep"] is True
+
+
+def test_an_option_recorded_as_off_is_not_shown_as_part_of_the_network():
+    """Trials 35-40 recorded padded=False and deep=False: the same network as without them."""
+    config = step_config(11, arch="SlimNet", net=dict(c1=8, c2=14, relu_last=True, padded=False, deep=True))
+    assert recipe(config)[0] == "SlimNet(c1=8, c2=14, relu_last=True, deep=True)"
