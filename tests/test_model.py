@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from era_mnist.steps import STEPS, build
-from era_mnist.search import STEP11, candidate_config
+from era_mnist.search import STEP11, STUDIES, candidate_config
 from era_mnist.utils import step_config, summary
 
 
@@ -26,6 +26,8 @@ def test_parameter_counts_match_the_reference(step):
     assert total == sum(p.numel() for p in model.parameters())
     if STEPS[step].reference:  # the reference's own count, exactly
         assert total == STEPS[step].reference["params"]
+    elif STEPS[step].validated_in:  # chosen by a study: under that study's budget (8,000 for step 12)
+        assert total < STUDIES[STEPS[step].validated_in][0]
     else:  # step 11, beyond the series: the smallest that held in its search, under step 10's
         assert total < STEPS[10].reference["params"]
 
