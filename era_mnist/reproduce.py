@@ -186,7 +186,7 @@ def headline_markdown():
     return "\n".join([HEADLINE_START, "",
                       f"**The final model, step {final} (`{network_name(final)}`, {records[0].params:,} parameters, "
                       f"{records[0].config['epochs']} epochs), holds at least {TARGET} % test accuracy in each of its "
-                      f"last {LAST} epochs {holds}: worst seed {seeds.worst:.2f} % (seed {seeds.worst_seed}), mean "
+                      f"last {LAST} epochs {holds}: worst seed {seeds.worst:.2f} % ({seeds.worst_seeds}), mean "
                       f"{seeds.mean:.2f} %** (averaged weights; {records[0].mode} runs on "
                       f"{devices(records)}, torch "
                       f"{', '.join(sorted({r.torch_version for r in records}))}). The study "

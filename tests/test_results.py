@@ -30,7 +30,7 @@ def test_readme_headline_is_written_from_the_final_steps_records():
     assert text[text.index(HEADLINE_START):text.index(HEADLINE_END) + len(HEADLINE_END)] == headline_markdown()
     assert text.index(HEADLINE_START) < text.index(STEPS_START)  # on the first screen, before the list
     seeds = seed_summary(step_runs(final_step()), AVERAGED)
-    assert f"worst seed {seeds.worst:.2f} % (seed {seeds.worst_seed})" in headline_markdown()
+    assert f"worst seed {seeds.worst:.2f} % ({seeds.worst_seeds})" in headline_markdown()
     assert ("for every one of seeds" in headline_markdown()) == (seeds.held == len(seeds.rows))
 
 
@@ -38,6 +38,12 @@ def test_seeds_are_named_as_a_range_only_without_gaps():
     rows = lambda *seeds: [(s, 99.5, 99.5, 99.5) for s in seeds]  # noqa: E731
     assert SeedSummary(rows(1, 2, 3, 4), 99.5, 99.5, 4).seeds == "1-4"
     assert SeedSummary(rows(1, 2, 5), 99.5, 99.5, 3).seeds == "1, 2, 5"
+
+
+def test_every_seed_tied_at_the_worst_is_named():
+    rows = [(1, 99.5, 99.5, 99.5), (6, 99.4, 99.4, 99.4), (19, 99.4, 99.4, 99.4)]
+    assert SeedSummary(rows, 99.43, 99.4, 3).worst_seeds == "seeds 6, 19"
+    assert SeedSummary(rows[:2], 99.45, 99.4, 2).worst_seeds == "seed 6"
     assert spans([7, 12, 13, 14, 15]) == "7, 12-15" and spans([3, 4, 9]) == "3, 4, 9"  # epochs, listed as they are
 
 

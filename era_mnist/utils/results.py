@@ -53,6 +53,12 @@ class SeedSummary:
         return min(self.rows, key=lambda row: row[1])[0]
 
     @property
+    def worst_seeds(self):
+        """Every seed at the lowest last-5 minimum, as text: "seed 17", "seeds 6, 19" (a tie)."""
+        tied = [row[0] for row in self.rows if row[1] == self.worst]
+        return f"seed{'s' if len(tied) > 1 else ''} {spans(tied)}"
+
+    @property
     def seeds(self):
         """The seeds as text: "1-20", "1, 2, 5" (``spans``)."""
         return spans([row[0] for row in self.rows])
