@@ -38,13 +38,13 @@ def test_seeds_are_named_as_a_range_only_without_gaps():
     rows = lambda *seeds: [(s, 99.5, 99.5, 99.5) for s in seeds]  # noqa: E731
     assert SeedSummary(rows(1, 2, 3, 4), 99.5, 99.5, 4).seeds == "1-4"
     assert SeedSummary(rows(1, 2, 5), 99.5, 99.5, 3).seeds == "1, 2, 5"
+    assert spans([7, 12, 13, 14, 15]) == "7, 12-15" and spans([3, 4, 9]) == "3, 4, 9"  # epochs, listed as they are
 
 
 def test_every_seed_tied_at_the_worst_is_named():
     rows = [(1, 99.5, 99.5, 99.5), (6, 99.4, 99.4, 99.4), (19, 99.4, 99.4, 99.4)]
     assert SeedSummary(rows, 99.43, 99.4, 3).worst_seeds == "seeds 6, 19"
     assert SeedSummary(rows[:2], 99.45, 99.4, 2).worst_seeds == "seed 6"
-    assert spans([7, 12, 13, 14, 15]) == "7, 12-15" and spans([3, 4, 9]) == "3, 4, 9"  # epochs, listed as they are
 
 
 def test_readme_steps_are_written_from_the_step_table():
