@@ -7,7 +7,7 @@ import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
 
 from .search import (PARETO_FIGURE, STEP11, STUDIES, STUDY_FIGURE, STUDY_SEEDS, describe, search_records,
-                     search_rows, step_runs, study_rows)
+                     search_rows, step_runs, study_cost, study_rows)
 from .steps import STEPS, final_step, network_name, parameters, training_changes
 from .utils.paths import REPO_ROOT, output_dir, output_mode, repo_relative, write_atomically
 from .utils.plots import plot_series
@@ -119,13 +119,14 @@ def study_table_rows(study):
         return []
     seeds = "-".join(map(str, STUDY_SEEDS[::len(STUDY_SEEDS) - 1]))
     lines = [f"Study `{study}` (`benchmarks/study.py`, Optuna; records in `Data/search/{study}/`; each trial "
-             f"trains seeds {seeds}, fewer where it was pruned or stopped, and a chosen one more; worst and mean "
+             f"trains seeds {seeds}, fewer where it was pruned or stopped, more where `--validate` trained it on "
+             "others; worst and mean "
              f"of the seeds' last-{LAST} minima, averaged weights; changes are to step 10's training):", "",
              f"| trial | network | params | changes | seeds | worst seed % | mean % | holds {TARGET} % |",
              "|---|---|---|---|---|---|---|---|"]
     lines += [f"| {numbers} | {network} | {n:,} | {changes} | {seeds} | {worst:.2f} | {mean:.2f} | {held} of {seeds} |"
               for numbers, network, n, changes, seeds, worst, mean, held in rows]
-    return lines
+    return lines + ["", study_cost(study, smoke=False) + "."]
 
 
 def results_markdown(records):

@@ -139,11 +139,47 @@ def study_rows(study, smoke=None):
 
 def study_text(study, smoke=None):
     """A study's configurations as text: those that trained every study seed (or more) first, the
-    best worst seed first; then the ones pruned or stopped short."""
+    best worst seed first; then the ones pruned or stopped short; then what the finished runs cost."""
     lines = [f"{'trials':<8}{'params':>7}{'seeds':>6}{'worst':>7}{'mean':>7}{'hold':>6}  network; changes to step 10"]
     lines += [f"{numbers:<8}{n:>7,}{seeds:>6}{worst:>7.2f}{mean:>7.2f}{held:>6}  {network}; {changes}"
               for numbers, network, n, changes, seeds, worst, mean, held
               in sorted(study_rows(study, smoke), key=lambda row: (row[4] < len(STUDY_SEEDS), -row[5]))]
+    return "\n".join(lines + [study_cost(study, smoke)])
+
+
+def study_cost(study, smoke=None):
+    """What a study's finished runs took, as text: their wall-clock time summed (a run the pruner
+    stopped leaves no record, so its time is not counted)."""
+    runs = [r for records in study_records(study, smoke).values() for r in records]
+    threads = ", ".join(map(str, sorted({r.cpu_threads for r in runs})))
+    return (f"{len(runs)} finished runs: {sum(r.wall_seconds for r in runs) / 3600:.1f} hours of training summed "
+            f"over them, on {devices(runs)} with {threads} CPU thread(s) a run (runs the pruner stopped are not "
+            "counted)")
+
+
+def seed_front(seeds, smoke=None):
+    """Every study's configurations trained on each of ``seeds``, fewest parameters first, as
+    (study, trials, parameters, network, changes to step 12's training, those seeds' summary of
+    the averaged weights): where the smallest network that holds for many seeds lies, and how the
+    mean falls below it."""
+    rows = []
+    for study in STUDIES:
+        for trials, runs in study_records(study, smoke).items():
+            runs = [r for r in runs if r.seed in seeds]
+            if len(runs) == len(seeds):
+                config = StepConfig(**runs[0].config)
+                changes = config_changes(config, step_config(12), skip=("step", "arch", "net"))
+                rows.append((study, trials, runs[0].params, recipe(config)[0], changes,
+                             seed_summary(runs, AVERAGED)))
+    return sorted(rows, key=lambda row: row[2])
+
+
+def seed_front_text(rows):
+    """``seed_front``'s rows as a table."""
+    lines = [f"{'study':<11}{'trials':<8}{'params':>7}{'hold':>6}{'worst':>7}{'mean':>7}  network; changes to "
+             "step 12's training"]
+    lines += [f"{study:<11}{trials:<8}{n:>7,}{s.held:>6}{s.worst:>7.2f}{s.mean:>7.2f}  {network}; {changes or 'none'}"
+              for study, trials, n, network, changes, s in rows]
     return "\n".join(lines)
 
 

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import optuna
 import pytest
 
-from era_mnist.search import plot_studies, recipe
+from era_mnist.search import plot_studies, recipe, seed_front, seed_front_text, study_text
 from era_mnist.steps import step_config
 from era_mnist.study import STARTS, MarginPruner, load_study, search, study_table, suggest, validate
 from era_mnist.utils import AVERAGED, last_min, load_record, output_dir
@@ -34,6 +34,12 @@ def test_a_study_trains_its_trials_records_each_run_and_prunes_what_is_over_budg
     records = validate("under-5000", trials[1].number, [7], url, device="cpu")
     assert records[0].seed == 7 and records[0].config == trials[1].user_attrs["config"]
     assert (output_dir("search") / "under-5000" / f"trial{trials[1].number}_seed7.json").exists()
+    front = seed_front((1, 2), smoke=True)  # both configurations ran seeds 1-2, fewest parameters first
+    assert [row[2] for row in front] == sorted(t.user_attrs["params"] for t in trials[:2])
+    [(study_name, numbers, n, _, _, seeds)] = seed_front((1, 2, 7), smoke=True)  # only one ran seed 7
+    assert (study_name, numbers, n) == ("under-5000", str(trials[1].number), trials[1].user_attrs["params"])
+    assert [row[0] for row in seeds.rows] == [1, 2, 7] and f"{n:,}" in seed_front_text(front)
+    assert study_text("under-5000", smoke=True).splitlines()[-1].startswith("5 finished runs: ")  # 2 trials x 2, seed 7
 
 
 def test_a_finished_seed_of_the_same_configuration_is_read_back_not_retrained(tmp_path, monkeypatch, capsys):
