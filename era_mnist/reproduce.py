@@ -6,8 +6,8 @@ import time
 import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
 
-from .search import (PARETO_FIGURE, STEP11, STUDIES, STUDY_FIGURE, STUDY_SEEDS, describe, search_records,
-                     search_rows, step_runs, study_cost, study_rows)
+from .search import (PARETO_FIGURE, SEED_FRONT_FIGURE, STEP11, STUDIES, STUDY_FIGURE, STUDY_SEEDS, describe,
+                     search_records, search_rows, step_runs, study_cost, study_rows)
 from .steps import STEPS, final_step, network_name, parameters, training_changes
 from .utils.paths import REPO_ROOT, output_dir, output_mode, repo_relative, write_atomically
 from .utils.plots import plot_series
@@ -157,6 +157,7 @@ def results_markdown(records):
                 (SERIES_FIGURE, "test accuracy per epoch, all steps"),
                 (PARETO_FIGURE, "step 11 search: parameters against the worst seed"),
                 (STUDY_FIGURE, "Optuna studies: parameters against the worst seed, step 12 starred"),
+                (SEED_FRONT_FIGURE, "every configuration run on seeds 1-10: each seed and the mean, by parameters"),
                 ("step11_seed1_curves.png", "step 11 curves")]
     lines.append("")
     lines += [f"![{what}](Data/figures/{name})" for name, what in pictures if (figures / name).exists()]

@@ -15,9 +15,9 @@ from .steps import STEPS, StepConfig, config_changes, network_parts, parameters,
 from .utils.data import load_mnist
 from .utils.experiment import run_config, run_step
 from .utils.paths import output_dir, repo_relative
-from .utils.plots import plot_pareto
+from .utils.plots import plot_pareto, plot_seed_spread
 from .utils.records import devices, full_records, load_record, write_record
-from .utils.results import AVERAGED, TARGET, seed_summary
+from .utils.results import AVERAGED, TARGET, seed_summary, spans
 
 # The Optuna studies (era_mnist.study): name -> (parameter budget, the networks a trial may sample)
 STUDIES = {
@@ -47,6 +47,7 @@ CANDIDATES = {  # name -> changes to step 10's training (batch 128), with step 1
 STEP11 = "slim-8-14-b64"  # the candidate that became step 11: SlimNet's default widths, step_config(11)
 PARETO_FIGURE = "step11_pareto.png"
 STUDY_FIGURE = "study_front.png"
+SEED_FRONT_FIGURE = "step11_ten_seeds.png"
 
 
 def candidate_config(name, smoke=False):
@@ -181,6 +182,21 @@ def seed_front_text(rows):
     lines += [f"{study:<11}{trials:<8}{n:>7,}{s.held:>6}{s.worst:>7.2f}{s.mean:>7.2f}  {network}; {changes or 'none'}"
               for study, trials, n, network, changes, s in rows]
     return "\n".join(lines)
+
+
+def plot_seed_front(seeds, smoke=None, figure=SEED_FRONT_FIGURE):
+    """Chart ``seed_front(seeds)``, every seed of each configuration and their mean against its
+    parameters, and save it as ``figure`` in the figures folder; returns its path."""
+    rows = seed_front(seeds, smoke)
+    runs = [r for study in STUDIES for records in study_records(study, smoke).values() for r in records
+            if r.seed in seeds]
+    path = output_dir("figures") / figure
+    title = (f"Optuna studies: each configuration run on seeds {spans(sorted(seeds))}, averaged weights\n"
+             f"{runs[0].mode} runs on {devices(runs)}, torch {runs[0].torch_version}, {runs[0].config['epochs']} "
+             "epochs each")
+    plot_seed_spread([(f"{study} #{trials}", n, [row[1] for row in s.rows]) for study, trials, n, _, _, s in rows],
+                     title=title, save=path)
+    return path
 
 
 def recipe(config):

@@ -65,3 +65,15 @@ def test_digits_are_drawn_row_by_row_with_their_captions(smoke_data):
     assert len(fig.axes) == 12 and fig.axes[0].get_title() == str(int(y[0])) and fig.axes[6].get_title() == ""
     assert fig.axes[0].get_ylabel() == "as stored" and fig.axes[6].get_ylabel() == "rotated"
     assert not torch.equal(turned, x)  # the second row shows other pixels
+
+
+def test_every_seed_of_a_configuration_is_a_dot_and_same_sized_ones_stand_side_by_side():
+    from matplotlib.collections import PathCollection
+    from matplotlib.colors import to_rgb
+    from era_mnist.utils import plot_seed_spread
+    ax = plot_seed_spread([("b", 7000, [99.45, 99.5]), ("a", 5000, [99.3, 99.5]), ("c", 7000, [99.41, 99.38])]).axes[0]
+    dots = [c for c in ax.collections if isinstance(c, PathCollection) and len(c.get_offsets())]
+    assert [[float(x) for x, _ in d.get_offsets()] for d in dots] == [[5000] * 2, [7000] * 2, [7090] * 2]
+    red, green = to_rgb("tab:red"), to_rgb("tab:green")
+    assert [tuple(d.get_facecolors()[0][:3]) for d in dots] == [red, green, red]  # c: one seed under the line
+    assert [t.get_text() for t in ax.texts] == ["a: 1/2 hold", "b: 2/2 hold", "c: 1/2 hold"]

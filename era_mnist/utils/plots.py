@@ -197,3 +197,30 @@ def plot_pareto(points, title="", save=None, chosen=()):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
     return _finish(fig, title, save)
+
+
+def plot_seed_spread(points, title="", save=None):
+    """Configurations trained on the same seeds, one column per (name, parameters, each seed's
+    lowest test accuracy of the last 5 epochs): a dot per seed and a bar at their mean, green where
+    every seed holds the target, red where one does not, named with how many hold. Configurations
+    of one size stand side by side."""
+    fig, ax = plt.subplots(figsize=(8, 5))
+    beside = {}
+    for name, n, lows in sorted(points, key=lambda p: p[1]):
+        k = beside[n] = beside.get(n, -1) + 1
+        x, held = n + 90 * k, sum(low >= TARGET for low in lows)
+        colour = "tab:green" if held == len(lows) else "tab:red"
+        ax.scatter([x] * len(lows), lows, s=14, color=colour, alpha=0.6, zorder=3)
+        ax.hlines(sum(lows) / len(lows), x - 40, x + 40, color=colour, lw=2.5, zorder=4)
+        ax.annotate(f"{name}: {held}/{len(lows)} hold", (x, max(lows)), fontsize=7, ha="center", va="bottom",
+                    rotation=90, xytext=(0, 6), textcoords="offset points")
+    ax.scatter([], [], s=14, color="grey", label="a seed: lowest test acc., last 5 epochs")
+    ax.plot([], [], color="grey", lw=2.5, label="the seeds' mean")
+    for colour, what in (("tab:green", f"every seed >= {TARGET} %"), ("tab:red", f"a seed < {TARGET} %")):
+        ax.scatter([], [], marker="s", color=colour, label=what)
+    ax.axhline(TARGET, color="black", ls=":", lw=0.8)
+    low, high = min(min(p[2]) for p in points), max(max(p[2]) for p in points)
+    ax.set(xlabel="parameters", ylabel="test accuracy, averaged weights (%)", ylim=(low - 0.03, high + 0.22))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    return _finish(fig, title, save)
