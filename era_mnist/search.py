@@ -17,7 +17,7 @@ from .utils.experiment import run_config, run_step
 from .utils.paths import output_dir, repo_relative
 from .utils.plots import plot_pareto, plot_seed_spread
 from .utils.records import devices, full_records, load_record, write_record
-from .utils.results import AVERAGED, TARGET, seed_summary, spans
+from .utils.results import AVERAGED, TARGET, seed_summary
 
 # The Optuna studies (era_mnist.study): name -> (parameter budget, the networks a trial may sample)
 STUDIES = {
@@ -161,8 +161,8 @@ def study_cost(study, smoke=None):
 def seed_front(seeds, smoke=None):
     """Every study's configurations trained on each of ``seeds``, fewest parameters first, as
     (study, trials, parameters, network, changes to step 12's training, those seeds' summary of
-    the averaged weights): where the smallest network that holds for many seeds lies, and how the
-    mean falls below it."""
+    the averaged weights, their records): where the smallest network that holds for many seeds
+    lies, and how the mean falls below it."""
     rows = []
     for study in STUDIES:
         for trials, runs in study_records(study, smoke).items():
@@ -171,7 +171,7 @@ def seed_front(seeds, smoke=None):
                 config = StepConfig(**runs[0].config)
                 changes = config_changes(config, step_config(12), skip=("step", "arch", "net"))
                 rows.append((study, trials, runs[0].params, recipe(config)[0], changes,
-                             seed_summary(runs, AVERAGED)))
+                             seed_summary(runs, AVERAGED), runs))
     return sorted(rows, key=lambda row: row[2])
 
 
@@ -180,21 +180,19 @@ def seed_front_text(rows):
     lines = [f"{'study':<11}{'trials':<8}{'params':>7}{'hold':>6}{'worst':>7}{'mean':>7}  network; changes to "
              "step 12's training"]
     lines += [f"{study:<11}{trials:<8}{n:>7,}{s.held:>6}{s.worst:>7.2f}{s.mean:>7.2f}  {network}; {changes or 'none'}"
-              for study, trials, n, network, changes, s in rows]
+              for study, trials, n, network, changes, s, _ in rows]
     return "\n".join(lines)
 
 
-def plot_seed_front(seeds, smoke=None, figure=SEED_FRONT_FIGURE):
-    """Chart ``seed_front(seeds)``, every seed of each configuration and their mean against its
+def plot_seed_front(rows, figure=SEED_FRONT_FIGURE):
+    """Chart ``seed_front``'s rows, every seed of each configuration and their mean against its
     parameters, and save it as ``figure`` in the figures folder; returns its path."""
-    rows = seed_front(seeds, smoke)
-    runs = [r for study in STUDIES for records in study_records(study, smoke).values() for r in records
-            if r.seed in seeds]
+    runs = [r for row in rows for r in row[6]]
     path = output_dir("figures") / figure
-    title = (f"Optuna studies: each configuration run on seeds {spans(sorted(seeds))}, averaged weights\n"
+    title = (f"Optuna studies: each configuration run on seeds {rows[0][5].seeds}, averaged weights\n"
              f"{runs[0].mode} runs on {devices(runs)}, torch {runs[0].torch_version}, {runs[0].config['epochs']} "
              "epochs each")
-    plot_seed_spread([(f"{study} #{trials}", n, [row[1] for row in s.rows]) for study, trials, n, _, _, s in rows],
+    plot_seed_spread([(f"{study} #{trials}", n, [row[1] for row in s.rows]) for study, trials, n, _, _, s, _ in rows],
                      title=title, save=path)
     return path
 

@@ -36,9 +36,9 @@ def test_a_study_trains_its_trials_records_each_run_and_prunes_what_is_over_budg
     assert (output_dir("search") / "under-5000" / f"trial{trials[1].number}_seed7.json").exists()
     front = seed_front((1, 2), smoke=True)  # both configurations ran seeds 1-2, fewest parameters first
     assert [row[2] for row in front] == sorted(t.user_attrs["params"] for t in trials[:2])
-    [(study_name, numbers, n, _, _, seeds)] = seed_front((1, 2, 7), smoke=True)  # only one ran seed 7
+    [(study_name, numbers, n, _, _, seeds, runs)] = seed_front((1, 2, 7), smoke=True)  # only one ran seed 7
     assert (study_name, numbers, n) == ("under-5000", str(trials[1].number), trials[1].user_attrs["params"])
-    assert [row[0] for row in seeds.rows] == [1, 2, 7] and f"{n:,}" in seed_front_text(front)
+    assert [row[0] for row in seeds.rows] == [r.seed for r in runs] == [1, 2, 7] and f"{n:,}" in seed_front_text(front)
     assert study_text("under-5000", smoke=True).splitlines()[-1].startswith("5 finished runs: ")  # 2 trials x 2, seed 7
 
 
