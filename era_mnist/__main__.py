@@ -4,6 +4,7 @@ import sys
 
 from .steps import STEPS, build, network
 from .utils.paths import output_mode
+from .utils.records import RecordError
 
 
 def positive_int(text):
@@ -24,6 +25,22 @@ def seed_int(text):
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number from 0 to {MAX_SEED}, got {text!r}") from None
     return seed
+
+
+def seed_list(text):
+    """Seeds as "1-3", "1,2,5" or "4": a list of whole numbers."""
+    try:
+        seeds = []
+        for part in text.split(","):
+            low, _, high = part.partition("-")
+            seeds += list(range(int(low), int(high or low) + 1))
+        for seed in seeds:
+            seed_int(str(seed))
+    except (ValueError, argparse.ArgumentTypeError):
+        raise argparse.ArgumentTypeError(f"expected seeds as 1-3, 1,2,5 or 4, got {text!r}") from None
+    if not seeds:
+        raise argparse.ArgumentTypeError(f"expected at least one seed, got {text!r}")
+    return seeds
 
 
 def parser():
@@ -55,7 +72,42 @@ def parser():
     repro.add_argument("--readme-only", action="store_true", help="only rewrite the README from the records")
     repro.add_argument("--retrain", action="store_true",
                        help="train every run again, even one whose kept weights the same training code made")
+    ablate = sub.add_parser("ablate", help="train a bundled step with each of its changes undone (leave one out), "
+                                           "on --seeds; what is recorded already is read back")
+    ablate.add_argument("--step", type=positive_int, required=True, choices=[7, 10, 12], metavar="N",
+                        help="the bundled step: 7, 10 or 12")
+    ablate.add_argument("--seeds", type=seed_list, default=[1, 2, 3], help="e.g. 1-3 (default) or 1,2,5")
+    ablate.add_argument("--changes", nargs="+", metavar="NAME", help="only these changes (default: every one)")
+    ablate.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    ablate.add_argument("--smoke", action="store_true", help="a short run on a small subset, in a temporary folder")
+    ablate.add_argument("--evidence", action="store_true",
+                        help="write Data/ablations/, the committed evidence (default: Data/local/ablations/)")
     return p
+
+
+def ablate(p, args):
+    """Train (or read back) every change's runs of a bundled step, change by change."""
+    from .ablation import changes, run_ablation
+    from .utils import DataError, DeviceError, load_mnist, pick_device
+    named = changes(args.step)
+    unknown = set(args.changes or []) - named.keys()
+    if unknown:
+        p.error(f"step {args.step} has no change {', '.join(sorted(unknown))}: its changes are {', '.join(named)}")
+    if args.evidence and args.smoke:
+        p.error("--evidence writes Data/ablations/, the committed evidence, which a smoke run never is")
+    try:
+        device = pick_device(args.device)
+        data = load_mnist(device, smoke=args.smoke)
+        for name in args.changes or named:
+            if named[name].readout:
+                print(f"step {args.step} without {name}: nothing to train (read from the step's own runs)")
+                continue
+            for seed in args.seeds:
+                run_ablation(args.step, named[name], seed, data, device, evidence=args.evidence)
+    except (DataError, DeviceError, RecordError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def print_tables(model):
@@ -118,6 +170,13 @@ def main(argv=None):
             return 1
         return 0
     args.smoke = args.smoke or output_mode() == "smoke"  # the variable, as the notebooks and CI set it
+    if args.command == "ablate":
+        try:
+            return ablate(p, args)
+        except KeyboardInterrupt:
+            print("interrupted: the runs recorded so far are kept; run the same command again to go on",
+                  file=sys.stderr)
+            return 130
     if args.evidence:
         check_evidence(p, args)
     try:

@@ -175,6 +175,57 @@ class CapacityNet(nn.Module):
         return F.log_softmax(x.flatten(1), dim=1)
 
 
+class CapacityAblation(nn.Module):
+    """Step 7's network with some of its changes to step 6 undone, for the ablation
+    (``era_mnist.ablation``); with every flag at its default it is ``CapacityNet``, layer for layer.
+
+    ``head=False``: no 1x1 after the GAP, the last conv gives the 10 logits (step 6's way);
+    ``relu_first=False``: BatchNorm before ReLU (steps 4-6); ``linear=False``: the 4th and 7th
+    convs, the transition and the head get their ReLU back; ``deep=False``: no 4th and 7th conv
+    (three convs before the pool, two after, as step 6); ``trans_first=False``: the max-pool
+    before the transition 1x1 (step 6's order). The sizes below are the defaults'.
+    """
+
+    def __init__(self, dropout=0.0, head=True, relu_first=True, linear=True, deep=True, trans_first=True):
+        super().__init__()
+
+        def block(c_in, c_out, k=3, relu=True, dropout=0.0):
+            relu = relu or not linear
+            bn, act = nn.BatchNorm2d(c_out), [nn.ReLU()] if relu else []
+            layers = [nn.Conv2d(c_in, c_out, k, bias=False), *(act + [bn] if relu_first else [bn] + act)]
+            return nn.Sequential(*layers, *([nn.Dropout(dropout)] if dropout else []))
+
+        late = 14 if head else 10                                   # the last conv's channels
+        self.deep, self.trans_first = deep, trans_first
+        self.conv1 = block(1, 10)                                   # 10x26x26, RF 3
+        self.conv2 = block(10, 10)                                  # 10x24x24, RF 5
+        self.conv3 = block(10, 10, dropout=dropout)                 # 10x22x22, RF 7
+        if deep:
+            self.conv4 = block(10, 10, relu=False)                  # 10x20x20, RF 9
+        self.trans = block(10, 10, 1, relu=False)                   # 10x20x20, RF 9
+        self.pool = nn.MaxPool2d(2)                                 # 10x10x10, RF 10
+        self.conv5 = block(10, 14)                                  # 14x8x8, RF 14
+        self.conv6 = block(14, 14 if deep else late, dropout=dropout)  # 14x6x6, RF 18
+        if deep:
+            self.conv7 = block(14, 13 if head else 10, relu=False)  # 13x4x4, RF 22
+        self.gap = nn.AdaptiveAvgPool2d(1)                          # 13x1x1, RF 28
+        if head:
+            self.head = block(13 if deep else 14, 10, 1, relu=False)  # 10x1x1, RF 28
+
+    def forward(self, x):
+        x = self.conv3(self.conv2(self.conv1(x)))
+        if self.deep:
+            x = self.conv4(x)
+        x = self.pool(self.trans(x)) if self.trans_first else self.trans(self.pool(x))
+        x = self.conv6(self.conv5(x))
+        if self.deep:
+            x = self.conv7(x)
+        x = self.gap(x)
+        if hasattr(self, "head"):
+            x = self.head(x)
+        return F.log_softmax(x.flatten(1), dim=1)
+
+
 def separable_relu_bn(c_in, c_out, relu=True):
     """A depthwise-separable 3x3: one 3x3 filter per input channel, then a 1x1 that mixes them
     (9*c_in + c_in*c_out weights instead of 9*c_in*c_out); ReLU and BatchNorm as conv_relu_bn."""
@@ -267,7 +318,7 @@ class PoolNet(nn.Module):
 
 
 # networks a configuration can name besides its step's own (``StepConfig.arch``): the search's
-ARCHS = {"CapacityNet": CapacityNet, "SlimNet": SlimNet, "PoolNet": PoolNet}
+ARCHS = {"CapacityNet": CapacityNet, "CapacityAblation": CapacityAblation, "SlimNet": SlimNet, "PoolNet": PoolNet}
 
 
 def build(step, **widths):

@@ -58,6 +58,7 @@ class RunRecord:
     cpu_threads: int | None = None  # torch's intra-op threads: the same seed differs with another count
     train_path: str | None = None   # "cuda-graph" or "eager" (era_mnist.utils.fast)
     code: str | None = None  # fingerprint of the code that trained it (experiment.training_code)
+    origin: dict | None = None  # what produced it beyond its step: {"step": 7, "ablation": "batch"}
 
     @property
     def filename(self):
