@@ -6,11 +6,14 @@ like any other (``Data/ablations/stepNN/<change>_seed<S>.json``, its weights bes
 ``origin`` names the step and the change undone. A run already recorded with the same recipe is
 read back, so an interrupted ablation resumes where it stopped.
 """
+import math
+import statistics
 from dataclasses import dataclass, replace
 
 from .steps import STEPS, StepConfig, step_config
 from .utils.paths import output_dir, repo_relative
 from .utils.records import RecordError, load_record, save_weights, weights_path, write_record
+from .utils.results import AVERAGED, last_min
 
 
 @dataclass(frozen=True)
@@ -98,3 +101,102 @@ def run_ablation(step, change, seed, data, device, evidence=False):
     if write_record(record, path, overwrite=data.smoke):
         save_weights(dict(model=model.state_dict(), ema=ema.state_dict() if ema else None), weights_path(path))
     return record
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What undoing one change does to the rule's measure (each seed's lowest test accuracy of the
+    last epochs, ``results.last_min``) against the step's own runs on the same seeds."""
+    change: Change
+    lows: dict       # seed -> the measure with the change undone (the seeds recorded so far)
+    own: dict        # seed -> the step's own measure, on the same seeds
+    missing: tuple   # the seeds asked for that have no record yet
+    records: tuple   # the runs behind ``lows`` (the step's own, for a readout)
+
+    @property
+    def mean(self):
+        return statistics.mean(self.lows.values())
+
+    @property
+    def delta(self):
+        """The mean with the change undone minus the step's own mean: negative where the change helped."""
+        return self.mean - statistics.mean(self.own.values())
+
+    @property
+    def se(self):
+        """The standard error of ``delta``, from the spread of both sets of seeds (0 with one seed)."""
+        if min(len(self.lows), len(self.own)) < 2:
+            return 0.0
+        return math.sqrt(statistics.variance(self.lows.values()) / len(self.lows)
+                         + statistics.variance(self.own.values()) / len(self.own))
+
+    @property
+    def verdict(self):
+        """"carried" (undoing it costs more than two standard errors), "hurt" (undoing it gains as
+        much), "not shown" (within two), or "too few seeds"."""
+        if not self.se:
+            return "too few seeds"
+        return "carried" if self.delta < -2 * self.se else "hurt" if self.delta > 2 * self.se else "not shown"
+
+
+def own_runs(step):
+    """The step's own committed full runs by seed: its study's validation for a step chosen from a
+    study (step 12: every seed of its trial), else Data/runs/."""
+    from .search import step_runs
+    from .utils.records import full_records
+    runs = step_runs(step) if STEPS[step].validated_in else full_records().get(step, {}).values()
+    return {r.seed: r for r in runs}
+
+
+def measure(record, key=None):
+    """The rule's measure of a run: its averaged weights' when it averaged, else its trained weights'."""
+    key = key or (AVERAGED if AVERAGED in record.history[0] else "test_acc")
+    return last_min(record.history, key)
+
+
+def effects(step, seeds=(1, 2, 3)):
+    """One ``Effect`` per change of ``step``, from the committed records (Data/ablations/, read only:
+    nothing trains here); a change with no record yet has empty ``lows``."""
+    own = own_runs(step)
+    missing_own = [s for s in seeds if s not in own]
+    if missing_own:
+        raise RecordError(f"step {step} has no committed run of seed(s) {missing_own}: train them first")
+    rows = []
+    for change in ABLATIONS[step]:
+        if change.readout:
+            runs = {s: own[s] for s in seeds}
+        else:
+            paths = {s: ablation_path(step, change, s, evidence=True) for s in seeds}
+            runs = {s: load_record(p) for s, p in paths.items() if p.exists()}
+        lows = {s: measure(r, "test_acc" if change.readout else None) for s, r in runs.items()}
+        rows.append(Effect(change, lows, {s: measure(own[s]) for s in lows},
+                           tuple(s for s in seeds if s not in lows), tuple(runs.values())))
+    return rows
+
+
+def effects_table(rows):
+    """The ablation as a text table: per change undone, each seed's measure, the mean and its
+    difference from the step's own seeds with its standard error, and the verdict."""
+    seeds = sorted({s for r in rows for s in (*r.lows, *r.missing)})
+    lines = [f"{'change undone':<16}" + "".join(f"{f'seed {s}':>8}" for s in seeds)
+             + f"{'mean':>8}{'vs own':>9}{'2 SE':>7}  verdict"]
+    for r in rows:
+        cells = "".join(f"{r.lows[s]:>8.2f}" if s in r.lows else f"{'-':>8}" for s in seeds)
+        if r.lows:
+            lines.append(f"{r.change.name:<16}{cells}{r.mean:>8.2f}{r.delta:>+9.2f}{2 * r.se:>7.2f}  {r.verdict}")
+        else:
+            lines.append(f"{r.change.name:<16}{cells}{'':>24}  not run yet")
+    return "\n".join(lines)
+
+
+def plot_effects(step, rows, save=None):
+    """``plots.plot_ablation`` of ``effects(step)``, titled with what made the runs."""
+    from .utils.plots import plot_ablation
+    from .utils.records import devices
+    runs = [r for row in rows for r in row.records]
+    seeds = {s for row in rows for s in (*row.lows, *row.missing)}
+    own = {s: measure(r) for s, r in own_runs(step).items() if s in seeds}
+    title = (f"step {step} ({STEPS[step].name}), each change undone: full runs on {devices(runs)}, torch "
+             f"{', '.join(sorted({r.torch_version for r in runs}))}, {step_config(step).epochs} epochs"
+             if runs else f"step {step}: no ablation run recorded yet")
+    return plot_ablation([(row.change.name, row.lows) for row in rows], own, title, save)

@@ -11,8 +11,9 @@ from .lesson import changes, network_source, show_changes, show_network
 from .layers import format_receptive_field_table, receptive_field_table, summary
 from .metrics import confident_mistakes, confusion_matrix, misclassified, per_class_accuracy, predict
 from .paths import figure_path, output_dir, output_mode
-from .plots import (plot_confusion_matrix, plot_digits, plot_history, plot_lr, plot_lr_range, plot_misclassified,
-                    plot_pareto, plot_per_class_accuracy, plot_seed_spread, plot_seeds, plot_series)
+from .plots import (plot_ablation, plot_confusion_matrix, plot_digits, plot_history, plot_lr, plot_lr_range,
+                    plot_misclassified, plot_pareto, plot_per_class_accuracy, plot_seed_spread, plot_seeds,
+                    plot_series)
 from .records import (RecordError, RunRecord, analysed, full_records, kept_weights, load_record, record_path,
                       save_run)
 from .report import Analysis, context_label, format_result, seed_table

@@ -6,7 +6,7 @@ accuracy from 96 %, and one colour per curve throughout the series.
 """
 import matplotlib.pyplot as plt
 
-from .results import LAST, TARGET, last_min
+from .results import LAST, TARGET, last_min, spans
 
 ACCURACY_RANGE = (97.0, 100.0)
 PER_CLASS_FLOOR = 96.0
@@ -223,4 +223,29 @@ def plot_seed_spread(points, title="", save=None):
     ax.set(xlabel="parameters", ylabel="test accuracy, averaged weights (%)", ylim=(low - 0.03, high + 0.22))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
+    return _finish(fig, title, save)
+
+
+def plot_ablation(rows, own, title="", save=None):
+    """A leave-one-out ablation: one line per change undone (``rows``: (label, {seed: measure})),
+    a dot per seed and a bar at their mean, over a grey band from the lowest to the highest of the
+    step's own seeds (``own``: {seed: measure}) with a dashed line at their mean. Left of the band:
+    undoing the change cost accuracy, so the step needed it."""
+    fig, ax = plt.subplots(figsize=(10, 0.45 * len(rows) + 1.6))
+    lows = list(own.values())
+    ax.axvspan(min(lows), max(lows), color="grey", alpha=0.2, label=f"the step's own seeds {spans(sorted(own))}")
+    ax.axvline(sum(lows) / len(lows), color="grey", ls="--", lw=1, label="their mean")
+    for y, (label, measures) in enumerate(rows):
+        values = list(measures.values())
+        ax.scatter(values, [y] * len(values), s=18, color="tab:blue", zorder=3)
+        if values:
+            ax.vlines(sum(values) / len(values), y - 0.3, y + 0.3, color="tab:blue", lw=2.5, zorder=4)
+    ax.scatter([], [], s=18, color="tab:blue", label="a seed with the change undone")
+    ax.plot([], [], color="tab:blue", lw=2.5, label="their mean")
+    ax.axvline(TARGET, color="black", ls=":", lw=0.8, label=f"{TARGET} %")
+    ax.set_yticks(range(len(rows)), [label for label, _ in rows])
+    ax.invert_yaxis()
+    ax.set(xlabel=f"lowest test accuracy of the last {LAST} epochs (%)")
+    ax.grid(alpha=0.3, axis="x")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     return _finish(fig, title, save)
