@@ -123,3 +123,11 @@ def test_a_record_of_another_recipe_is_refused(smoke_data, tiny_data, ablations_
 def test_ablate_refuses_bad_arguments_in_one_line(args, message):
     result = subprocess.run([sys.executable, "-m", "era_mnist", "ablate", *args], capture_output=True, text=True)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("step", list(ABLATIONS))
+def test_each_bundled_step_shows_its_ablation(step):
+    import nbformat
+    from era_mnist.reproduce import notebook_path
+    code = "\n".join(c.source for c in nbformat.read(notebook_path(step), 4).cells if c.cell_type == "code")
+    assert f"effects({step})" in code and f"plot_effects({step}, " in code
