@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from .steps import STEPS, StepConfig, step_config
 from .utils.paths import output_dir, repo_relative
 from .utils.records import RecordError, load_record, save_weights, weights_path, write_record
-from .utils.results import AVERAGED, last_min
+from .utils.results import AVERAGED, RULE
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def run_ablation(step, change, seed, data, device, evidence=False):
 @dataclass(frozen=True)
 class Effect:
     """What undoing one change does to the rule's measure (each seed's lowest test accuracy of the
-    last epochs, ``results.last_min``) against the step's own runs on the same seeds."""
+    last epochs, ``RULE.measure``) against the step's own runs on the same seeds."""
     change: Change
     lows: dict       # seed -> the measure with the change undone (the seeds recorded so far)
     own: dict        # seed -> the step's own measure, on the same seeds
@@ -151,7 +151,7 @@ def own_runs(step):
 def measure(record, key=None):
     """The rule's measure of a run: its averaged weights' when it averaged, else its trained weights'."""
     key = key or (AVERAGED if AVERAGED in record.history[0] else "test_acc")
-    return last_min(record.history, key)
+    return RULE.measure(record.history, key)
 
 
 def effects(step, seeds=(1, 2, 3)):

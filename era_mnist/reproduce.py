@@ -12,7 +12,7 @@ from .steps import STEPS, final_step, network_name, parameters, training_changes
 from .utils.paths import REPO_ROOT, output_dir, output_mode, repo_relative, write_atomically
 from .utils.plots import plot_series
 from .utils.records import RecordError, devices, full_records
-from .utils.results import AVERAGED, LAST, TARGET, run_summary, seed_summary, spans
+from .utils.results import AVERAGED, LAST, RULE, TARGET, run_summary, seed_summary, spans
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 README = REPO_ROOT / "README.md"
@@ -107,7 +107,7 @@ def search_table_rows(found):
              f"| candidate | changes | params | seeds | worst seed % | mean % | holds {TARGET} % |",
              "|---|---|---|---|---|---|---|"]
     lines += [f"| {name} | {describe(name)} | {n:,} | {seeds} | {worst:.2f} | {mean:.2f} | "
-              f"{'yes' if worst >= TARGET else 'no'} |" for name, n, seeds, worst, mean in search_rows(found)]
+              f"{'yes' if RULE.clears(worst) else 'no'} |" for name, n, seeds, worst, mean in search_rows(found)]
     return lines
 
 

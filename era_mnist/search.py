@@ -17,7 +17,7 @@ from .utils.experiment import run_config, run_step
 from .utils.paths import output_dir, repo_relative
 from .utils.plots import plot_pareto, plot_seed_spread
 from .utils.records import devices, full_records, load_record, write_record
-from .utils.results import AVERAGED, TARGET, seed_summary
+from .utils.results import AVERAGED, RULE, TARGET, seed_summary
 
 # The Optuna studies (era_mnist.study): name -> (parameter budget, the networks a trial may sample)
 STUDIES = {
@@ -227,7 +227,7 @@ def pareto_table(found):
     """The search as text, one line per candidate."""
     width = max(map(len, found)) + 1
     lines = [f"{'candidate':<{width}}{'params':>7}{'seeds':>6}{'worst':>7}{'mean':>7}  holds {TARGET}  changes"]
-    lines += [f"{name:<{width}}{n:>7,}{seeds:>6}{worst:>7.2f}{mean:>7.2f}  {'yes' if worst >= TARGET else 'no ':<9}"
+    lines += [f"{name:<{width}}{n:>7,}{seeds:>6}{worst:>7.2f}{mean:>7.2f}  {'yes' if RULE.clears(worst) else 'no ':<9}"
               f"{describe(name)}" for name, n, seeds, worst, mean in search_rows(found)]
     return "\n".join(lines)
 

@@ -33,7 +33,7 @@ from .utils.data import load_mnist
 from .utils.experiment import run_config, run_step
 from .utils.paths import output_dir, repo_relative
 from .utils.records import load_record, write_record
-from .utils.results import AVERAGED, LAST, TARGET, last_min
+from .utils.results import AVERAGED, LAST, RULE, TARGET
 from .utils.train import pick_device
 
 # The first trials of each study: informed guesses, so that the sampler starts from sensible
@@ -150,7 +150,7 @@ def objective(trial, study_name, data, device):
                                          "others")
         print(f"{study_name} trial {trial.number} ({n:,} parameters) seed {seed}: {trial.params}", flush=True)
         record = train_recorded(config, seed, folder / f"trial{trial.number}_seed{seed}.json", data, device, report)
-        lows.append(last_min(record.history, AVERAGED))
+        lows.append(RULE.measure(record.history, AVERAGED))
         trial.set_user_attr("last5_min", lows)
     return min(lows)
 
@@ -241,7 +241,7 @@ def study_table(name, url=None):
         lows = " ".join(f"{v:.2f}" for v in t.user_attrs.get("last5_min", []))
         done = t.state == state.COMPLETE  # a pruned trial's value is only its last report
         value = f"{t.value:.2f}" if done else "-"
-        holds = ("yes" if t.value >= TARGET else "no") if done else "-"
+        holds = ("yes" if RULE.clears(t.value) else "no") if done else "-"
         sampled = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in t.params.items())
         lines.append(f"{t.number:>5} {t.state.name.lower():<9}{t.user_attrs.get('params', 0):>7,}{value:>7}  "
                      f"{lows:<20}  {holds:<10}{sampled}")

@@ -114,3 +114,12 @@ def test_the_averaged_weights_result_quotes_no_train_accuracy_and_spans_its_epoc
     record = RECORDS[12][1]
     assert "train accuracy" in format_result(record) and "train accuracy" not in format_result(record, AVERAGED)
     assert f"{TARGET}%     {spans(record.epochs_at_target)}" in format_result(record)
+
+
+def test_the_rule_judges_the_last_window_at_the_target_inclusive():
+    from era_mnist.utils import RULE
+    history = [dict(epoch=e, test_acc=acc) for e, acc in enumerate([90.0, 99.5, 99.4, 99.6, 99.45, 99.7], 1)]
+    assert RULE.window == 5 and RULE.measure(history) == 99.4 and RULE.holds(history)  # 99.4 itself holds
+    assert not RULE.holds(history[:-1] + [dict(epoch=6, test_acc=99.39)])
+    assert RULE.holds([dict(epoch=1, test_acc=10.0)] + history[1:])  # before the window: not judged
+    assert str(RULE.target) in RULE.label and str(RULE.window) in RULE.label

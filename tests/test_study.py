@@ -9,7 +9,7 @@ import pytest
 from era_mnist.search import plot_studies, recipe, seed_front, seed_front_text, study_text
 from era_mnist.steps import step_config
 from era_mnist.study import STARTS, MarginPruner, load_study, search, study_table, suggest, validate
-from era_mnist.utils import AVERAGED, last_min, load_record, output_dir
+from era_mnist.utils import AVERAGED, RULE, load_record, output_dir
 
 
 def test_a_study_trains_its_trials_records_each_run_and_prunes_what_is_over_budget(smoke_mode, tmp_path):
@@ -23,7 +23,7 @@ def test_a_study_trains_its_trials_records_each_run_and_prunes_what_is_over_budg
     assert trials[2].user_attrs["params"] > 5000 and not trials[2].intermediate_values  # never trained
     for t in trials[:2]:
         records = [load_record(output_dir("search") / "under-5000" / f"trial{t.number}_seed{s}.json") for s in (1, 2)]
-        assert t.value == min(last_min(r.history, AVERAGED) for r in records)
+        assert t.value == min(RULE.measure(r.history, AVERAGED) for r in records)
         assert all(r.mode == "smoke" and r.params == t.user_attrs["params"] < 5000 for r in records)
         assert json.dumps(records[0].config, sort_keys=True) == json.dumps(t.user_attrs["config"], sort_keys=True)
         assert len(t.intermediate_values) == 4  # two epochs of each seed, reported for the pruner

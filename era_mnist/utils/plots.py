@@ -6,7 +6,7 @@ accuracy from 96 %, and one colour per curve throughout the series.
 """
 import matplotlib.pyplot as plt
 
-from .results import LAST, TARGET, last_min, spans
+from .results import LAST, RULE, TARGET, spans
 
 ACCURACY_RANGE = (97.0, 100.0)
 PER_CLASS_FLOOR = 96.0
@@ -142,7 +142,7 @@ def plot_seeds(records, key="ema_test_acc", title="", save=None):
     fig, ax = plt.subplots(figsize=(8, 4.2))
     epochs = len(records[0].history)
     ax.axvspan(epochs - LAST + 0.5, epochs + 0.5, color="grey", alpha=0.12, label=f"the last {LAST} epochs")
-    failed = [rec.seed for rec in records if last_min(rec.history, key) < TARGET]
+    failed = [rec.seed for rec in records if not RULE.holds(rec.history, key)]
     for rec in records:
         ax.plot([r["epoch"] for r in rec.history], [r[key] for r in rec.history], lw=0.9, alpha=0.75,
                 color="tab:red" if rec.seed in failed else "tab:green")
@@ -178,7 +178,7 @@ def plot_pareto(points, title="", save=None, chosen=()):
     fig, ax = plt.subplots(figsize=(8, 4.8))
     front, best = [], float("-inf")
     for name, n, worst, seeds in sorted(points, key=lambda p: (p[1], -p[2])):
-        colour = "tab:green" if worst >= TARGET else "tab:red"
+        colour = "tab:green" if RULE.clears(worst) else "tab:red"
         ax.scatter(n, worst, s=18 + 10 * seeds, edgecolors=colour, facecolors="none" if seeds == 1 else colour,
                    marker="*" if name in chosen else "o", zorder=3, alpha=0.85)
         on_front = worst > best and seeds > 1  # one seed's worst is its only seed: no front
@@ -208,7 +208,7 @@ def plot_seed_spread(points, title="", save=None):
     beside = {}
     for name, n, lows in sorted(points, key=lambda p: p[1]):
         k = beside[n] = beside.get(n, -1) + 1
-        x, held = n + 90 * k, sum(low >= TARGET for low in lows)
+        x, held = n + 90 * k, sum(RULE.clears(low) for low in lows)
         colour = "tab:green" if held == len(lows) else "tab:red"
         ax.scatter([x] * len(lows), lows, s=14, color=colour, alpha=0.6, zorder=3)
         ax.hlines(sum(lows) / len(lows), x - 40, x + 40, color=colour, lw=2.5, zorder=4)

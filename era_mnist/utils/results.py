@@ -1,16 +1,42 @@
-"""The rule every Result, table and claim uses: the target, the last-5-epoch window, and what a
-run and a set of seeds come to under it."""
+"""The rule every Result, table and claim uses (``RULE``: the target, the last-epochs window, what
+holds), and what a run and a set of seeds come to under it."""
 from dataclasses import dataclass
 from statistics import mean
 
-TARGET = 99.4  # the assignment's test accuracy, in percent
-LAST = 5       # the claim: at or above the target in each of the last 5 epochs
+
+@dataclass(frozen=True)
+class Rule:
+    """The assignment's claim about a run: at or above ``target`` % test accuracy in each of its
+    last ``window`` epochs. Its measure is the lowest accuracy of that window; it holds when the
+    measure reaches the target."""
+    target: float
+    window: int
+
+    def measure(self, history, key="test_acc"):
+        """The lowest ``key`` accuracy over the last ``window`` epochs."""
+        return min(row[key] for row in history[-self.window:])
+
+    def clears(self, accuracy):
+        """Whether an accuracy (an epoch's, or a measure already taken) is at or above the target."""
+        return accuracy >= self.target
+
+    def holds(self, history, key="test_acc"):
+        """Whether the run of ``history`` meets the rule."""
+        return self.clears(self.measure(history, key))
+
+    @property
+    def label(self):
+        return f"at least {self.target} % test accuracy in each of the last {self.window} epochs"
+
+
+RULE = Rule(target=99.4, window=5)
+TARGET, LAST = RULE.target, RULE.window  # the names the notebooks' text uses
 AVERAGED = "ema_test_acc"  # the final models are judged on their averaged weights' test accuracy
 
 
 def epochs_at_target(history, key="test_acc"):
     """The epochs (1-based) whose ``key`` accuracy is at or above the target."""
-    return [row["epoch"] for row in history if row.get(key) is not None and row[key] >= TARGET]
+    return [row["epoch"] for row in history if row.get(key) is not None and RULE.clears(row[key])]
 
 
 def best(history, key="test_acc"):
@@ -20,8 +46,8 @@ def best(history, key="test_acc"):
 
 
 def last_min(history, key="test_acc"):
-    """The lowest ``key`` accuracy over the last LAST epochs: the rule's own measure."""
-    return min(row[key] for row in history[-LAST:])
+    """The rule's measure of a run: ``RULE.measure``."""
+    return RULE.measure(history, key)
 
 
 @dataclass(frozen=True)
@@ -76,7 +102,7 @@ def spans(numbers):
 
 
 def seed_summary(records, key="test_acc"):
-    rows = [(r.seed, last_min(r.history, key), best(r.history, key)[0], r.history[-1][key])
+    rows = [(r.seed, RULE.measure(r.history, key), best(r.history, key)[0], r.history[-1][key])
             for r in sorted(records, key=lambda r: r.seed)]
     lows = [row[1] for row in rows]
-    return SeedSummary(rows, mean(lows), min(lows), sum(low >= TARGET for low in lows))
+    return SeedSummary(rows, mean(lows), min(lows), sum(RULE.clears(low) for low in lows))
