@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from .steps import STEPS, StepConfig, step_config
 from .utils.paths import output_dir, repo_relative
-from .utils.records import RecordError, load_record, save_weights, weights_path, write_record
+from .utils.records import RecordError, load_record, origin, save_weights, weights_path, write_record
 from .utils.results import AVERAGED, RULE
 
 
@@ -69,11 +69,6 @@ def undone(step, change):
     return replace(step_config(step), **change.undo)
 
 
-def origin(step, change):
-    """What produced an ablation run, as its record says it."""
-    return dict(step=step, ablation=change.name)
-
-
 def ablation_path(step, change, seed, smoke=False, evidence=False):
     """Where the run of ``step`` with ``change`` undone on ``seed`` is recorded."""
     where = "smoke" if smoke else "evidence" if evidence else None
@@ -97,7 +92,7 @@ def run_ablation(step, change, seed, data, device, evidence=False):
         return record
     print(f"step {step} without {change.name} ({change.what}), seed {seed}", flush=True)
     model, record, ema = run_step(config, seed, device, data, save=False, full_run=True)
-    record.origin = origin(step, change)
+    record.origin = origin(step=step, ablation=change.name)
     if write_record(record, path, overwrite=data.smoke):
         save_weights(dict(model=model.state_dict(), ema=ema.state_dict() if ema else None), weights_path(path))
     return record

@@ -16,7 +16,7 @@ from .utils.data import load_mnist
 from .utils.experiment import run_config, run_step
 from .utils.paths import output_dir, repo_relative
 from .utils.plots import plot_pareto, plot_seed_spread
-from .utils.records import devices, full_records, load_record, write_record
+from .utils.records import devices, full_records, load_record, origin, write_record
 from .utils.results import AVERAGED, RULE, TARGET, seed_summary
 
 # The Optuna studies (era_mnist.study): name -> (parameter budget, the networks a trial may sample)
@@ -71,6 +71,7 @@ def train_candidates(names, seeds, device=None, data=None):
                 continue
             print(f"{name} ({parameters(config):,} parameters) seed {seed}", flush=True)
             record = run_step(config, seed, device, data, save=False, full_run=True)[1]
+            record.origin = origin(search="step 11", candidate=name)
             write_record(record, path, overwrite=data.smoke)
 
 
@@ -109,15 +110,15 @@ def study_records(study, smoke=None):
             for numbers, _, records in sorted(groups, key=lambda g: min(g[0]))}
 
 
-def step_runs(step, study=None):
-    """The committed runs of ``study`` (default: the one the step was validated in; Data/search/<study>/)
-    made with ``step``'s own network and training, in seed order: a step chosen from a study
-    reads its trial's validation here."""
-    study = study or STEPS[step].validated_in
+def step_runs(step):
+    """The committed runs of the study trial that is ``step``'s recipe (``Step.validated_in`` and
+    ``Step.trial``: its records in Data/search/<study>/ name that origin), in seed order."""
+    study, trial = STEPS[step].validated_in, STEPS[step].trial
     if study is None:
-        raise ValueError(f"step {step} was not chosen from a study: name the study")
-    return next((records for records in study_records(study, smoke=False).values()
-                 if is_step_recipe(step, records[0].config)), [])
+        raise ValueError(f"step {step} was not chosen from a study")
+    wanted = origin(study=study, trial=trial)
+    records = [load_record(path) for path in (output_dir("search", False) / study).glob(f"trial{trial}_seed*.json")]
+    return sorted((r for r in records if r.origin == wanted), key=lambda r: r.seed)
 
 
 def is_step_recipe(step, config):

@@ -80,6 +80,7 @@ class Step:
     config: StepConfig  # how the step trains
     reference: dict | None = None  # the published reference series' own figures: params, best_train, best_test
     validated_in: str | None = None  # the Optuna study whose records hold this step's many seeds (era_mnist.study)
+    trial: int | None = None  # that study's trial whose recipe this step is: its records are this step's runs
     chosen_on: tuple = ()  # the seeds that study chose this step's recipe on; the others came after the choice
     builds_on: int | None = None  # the step this one changes (default: the one before it)
 
@@ -128,7 +129,7 @@ STEPS = {s.number: s for s in [
          partial(model.SlimNet, c1=8, c2=17, relu_last=True),  # trial 47 of the study under-8000: trial 31, c2=17
          StepConfig(12, batch_size=64, **_ONECYCLE, final_div_factor=100.0, weight_decay=1e-6, label_smoothing=0.05,
                     max_shift=0.05, max_scale=0.05, ema_warmup=True),
-         validated_in="under-8000", chosen_on=(1, 2, 3, 4), builds_on=10),  # not on step 11's search
+         validated_in="under-8000", trial=47, chosen_on=(1, 2, 3, 4), builds_on=10),  # not on step 11's search
 ]}
 
 

@@ -16,6 +16,7 @@ Optuna is the search's own dependency (``pip install -e .[search]``): nothing el
 """
 import multiprocessing
 import os
+import re
 import statistics
 import warnings
 from dataclasses import asdict, replace
@@ -32,7 +33,7 @@ from .steps import StepConfig, parameters, step_config
 from .utils.data import load_mnist
 from .utils.experiment import run_config, run_step
 from .utils.paths import output_dir, repo_relative
-from .utils.records import load_record, write_record
+from .utils.records import load_record, origin, write_record
 from .utils.results import AVERAGED, LAST, RULE, TARGET
 from .utils.train import pick_device
 
@@ -107,7 +108,8 @@ def recorded(folder, config, seed):
 
 
 def train_recorded(config, seed, path, data, device, on_epoch=None):
-    """Train one seed and write its record to ``path`` (never over an existing one); a seed
+    """Train one seed of the trial whose record goes to ``path`` (``<study>/trial<N>_seed<S>.json``),
+    its origin that study and trial, and write it there (never over an existing one); a seed
     already recorded with this configuration beside ``path`` is read back instead (and its
     epochs passed to ``on_epoch`` as if they had just run). Smoke runs always train."""
     if not data.smoke and (found := recorded(path.parent, config, seed)):
@@ -121,6 +123,7 @@ def train_recorded(config, seed, path, data, device, on_epoch=None):
                               "numbers are not the records' (a new database?); move the old records away, or "
                               "use the storage they came from (--storage)")
     record = run_step(config, seed, device, data, save=False, full_run=True, on_epoch=on_epoch)[1]
+    record.origin = origin(study=path.parent.name, trial=int(re.fullmatch(r"trial(\d+)_seed\d+", path.stem)[1]))
     write_record(record, path, overwrite=data.smoke)
     return record
 

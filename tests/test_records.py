@@ -211,3 +211,40 @@ def test_the_training_code_fingerprint_names_the_network_and_is_stable():
     assert experiment.training_code(step_config(10)) != experiment.training_code(step_config(4))
     wider = step_config(11, arch="SlimNet", net=dict(c1=8, c2=16))  # step 11's class and training, other widths
     assert experiment.training_code(wider) != experiment.training_code(step_config(11))
+
+
+def test_every_committed_record_names_what_produced_it():
+    import re
+    data = REPO_ROOT / "Data"
+    paths = [p for p in data.glob("**/*.json") if "local" not in p.parts and "previous" not in p.parts
+             and p.parent.name != "MNIST"]
+    assert len(paths) > 200
+    for path in paths:
+        stored = json.loads(path.read_text()).get("origin")  # in the file itself, not a reader's default
+        where = path.relative_to(data).parts
+        if where[0] == "runs":
+            assert stored == {"step": json.loads(path.read_text())["step"]}, path
+        elif where[0] == "search" and len(where) == 3:
+            assert stored == {"study": where[1], "trial": int(re.match(r"trial(\d+)_", path.name)[1])}, path
+        elif where[0] == "search":
+            assert stored == {"search": "step 11", "candidate": path.stem.rsplit("_seed", 1)[0]}, path
+        else:
+            assert where[0] == "ablations" and stored == {"step": int(where[1][4:]),
+                                                          "ablation": path.stem.rsplit("_seed", 1)[0]}, path
+
+
+def test_the_final_steps_evidence_is_its_trial_and_that_trial_is_its_recipe():
+    from era_mnist.search import is_step_recipe, step_runs
+    from era_mnist.steps import STEPS, final_step
+    step = STEPS[final_step()]
+    runs = step_runs(step.number)
+    assert len(runs) >= 20 and {r.seed for r in runs} >= set(step.chosen_on)
+    assert all(r.origin == {"study": step.validated_in, "trial": step.trial} for r in runs)
+    assert all(is_step_recipe(step.number, r.config) for r in runs)
+
+
+def test_an_origin_names_one_known_kind_of_run():
+    from era_mnist.utils.records import origin
+    assert origin(study="under-8000", trial=47) == {"study": "under-8000", "trial": 47}
+    with pytest.raises(ValueError, match="a run's origin names one of"):
+        origin(step=3, trial=4)

@@ -58,7 +58,10 @@ class RunRecord:
     cpu_threads: int | None = None  # torch's intra-op threads: the same seed differs with another count
     train_path: str | None = None   # "cuda-graph" or "eager" (era_mnist.utils.fast)
     code: str | None = None  # fingerprint of the code that trained it (experiment.training_code)
-    origin: dict | None = None  # what produced it beyond its step: {"step": 7, "ablation": "batch"}
+    origin: dict | None = None  # what produced it (``origin``); a step's own run when none is given
+
+    def __post_init__(self):
+        self.origin = self.origin or origin(step=self.step)
 
     @property
     def filename(self):
@@ -75,6 +78,16 @@ class RunRecord:
         folder = Path(folder) if folder else output_dir("runs", self.mode)
         folder.mkdir(parents=True, exist_ok=True)
         return save_record(self, folder / self.filename, overwrite)
+
+
+def origin(**what):
+    """What produced a run, as its record names it: ``step`` (a step's own run, the default),
+    ``study`` and ``trial`` (a trial of an Optuna study, ``era_mnist.study``), ``search`` and
+    ``candidate`` (step 11's hand-listed search), ``step`` and ``ablation`` (a change undone)."""
+    known = ({"step"}, {"study", "trial"}, {"search", "candidate"}, {"step", "ablation"})
+    if set(what) not in known:
+        raise ValueError(f"a run's origin names one of {known}, not {sorted(what)}")
+    return dict(what)
 
 
 def save_record(record, path, overwrite=False):
