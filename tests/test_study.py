@@ -45,7 +45,7 @@ def test_a_study_trains_its_trials_records_each_run_and_prunes_what_is_over_budg
 def test_a_finished_seed_of_the_same_configuration_is_read_back_not_retrained(tmp_path, monkeypatch, capsys):
     import era_mnist.study as study
     from era_mnist.utils import RunRecord, step_config
-    config = step_config(10)
+    config = step_config(10, epochs=2)
     history = [dict(epoch=e, train_acc=99.0, test_acc=99.0, ema_test_acc=99.0 + e / 100) for e in (1, 2)]
     RunRecord(step=10, name="onecycle", seed=2, params=1, config=dict(vars(config)), history=history,
               device="cpu", torch_version="x", wall_seconds=1.0, mode="full").save(tmp_path)
