@@ -43,6 +43,11 @@ def test_normalised_with_the_training_mean_and_std(full_data):
 def test_smoke_subset_is_small_and_labelled(smoke_data):
     assert smoke_data.smoke and len(smoke_data.train_x) == 2000 and len(smoke_data.test_x) == 1000
     assert smoke_data.train_y[:10].tolist() == FIRST_TRAIN
+    # each image beside its own label: the pixel sums (0-255) of known images, first and last of each subset
+    for x, y, known in ((smoke_data.train_x, smoke_data.train_y, {0: (27525, 5), 1: (31095, 0), 1999: (60962, 0)}),
+                        (smoke_data.test_x, smoke_data.test_y, {0: (18454, 7), 1: (28850, 2), 999: (18905, 9)})):
+        pixels = (x * smoke_data.std + smoke_data.mean).mul(255).round()
+        assert {i: (int(pixels[i].sum()), int(y[i])) for i in known} == known
 
 
 @pytest.fixture
