@@ -1,9 +1,7 @@
 import hashlib
-import os
 import re
 import shutil
 import subprocess
-import time
 
 import pytest
 import torch
@@ -159,12 +157,23 @@ def test_a_malformed_checksum_line_is_named(copy_root):
         prepare_raw(copy_root)
 
 
-def test_a_killed_decompressions_leftovers_go(copy_root):
-    raw = copy_root / "MNIST" / "raw"
-    old, fresh = raw / ".train-images-idx3-ubyte.k1ll3d", raw / ".t10k-images-idx3-ubyte.running"
-    for path in (old, fresh):
-        path.write_bytes(b"x" * 1000)
-    hour_ago = time.time() - 3600
-    os.utime(old, (hour_ago, hour_ago))
+def test_a_folder_in_place_of_a_decompressed_file_says_so(copy_root):
     prepare_raw(copy_root)
-    assert not old.exists() and fresh.exists()  # a fresh one may be another process's, still writing
+    target = copy_root / "MNIST" / "raw" / RAW_FILES[0]
+    target.unlink()
+    target.mkdir()
+    with pytest.raises(DataError, match=f"{target} is a folder, not the file decompressed from {target.name}.gz: "
+                                        "move it away"):
+        prepare_raw(copy_root)
+
+
+def test_a_killed_decompressions_file_goes_at_once_a_running_ones_stays(copy_root):
+    import fcntl
+    raw = copy_root / "MNIST" / "raw"
+    killed, running = raw / f".{RAW_FILES[0]}.dead", raw / f".{RAW_FILES[1]}.live"
+    killed.write_bytes(b"\0" * 1000)  # fresh: a killed run's, a moment ago
+    running.write_bytes(b"\0" * 1000)
+    with open(running, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as _decompress holds its own
+        prepare_raw(copy_root)
+        assert not killed.exists() and running.exists()
