@@ -25,7 +25,8 @@ def record(**changes):
     config = changes.get("config", asdict(step_config(10)))
     fields = dict(step=10, name="onecycle", seed=3, params=7884, config=config, device="cpu",
                   torch_version="x", wall_seconds=1.0, mode="full",
-                  history=[dict(epoch=e, train_acc=90.0, test_acc=99.5, lr=0.1) for e in range(1, config.get("epochs", 1) + 1)])
+                  history=[dict(epoch=e, train_acc=90.0, test_acc=99.5, lr=0.1)
+                           for e in range(1, config.get("epochs", 1) + 1)])
     return RunRecord(**{**fields, **changes})
 
 
@@ -146,7 +147,8 @@ def test_a_record_that_cannot_be_written_is_kept_elsewhere(unwritable_runs, caps
     assert not save_run(record()) and not save_run(record(wall_seconds=2.0))
     err = capsys.readouterr().err
     assert err.count("error: the record could not be written to Data/local/runs (Read-only file system); "
-                     f"it was written to {unwritable_runs}/") == 2 and "then move this one there as step10_seed3.json" in err
+                     f"it was written to {unwritable_runs}/") == 2
+    assert "then move this one there as step10_seed3.json" in err
     kept = sorted(unwritable_runs.iterdir())  # a second one never replaces the first
     assert [p.name for p in kept] == ["step10_seed3-2.json", "step10_seed3.json"]
     assert load_record(kept[1]) == record() and load_record(kept[0]) == record(wall_seconds=2.0)
@@ -307,7 +309,8 @@ def test_the_readme_reads_only_the_records_the_naming_scheme_owns(user_repo):
     runs = user_repo / "Data" / "runs"
     for seed in (1, 2):
         record(seed=seed).save(runs)
-    (runs / "step10_seed2_old.json").write_text(json.dumps(asdict(record(seed=2, history=with_row(dict(test_acc=10.0))))))
+    backup = record(seed=2, history=with_row(dict(test_acc=10.0)))  # "worst seed 10.00" if it were read
+    (runs / "step10_seed2_old.json").write_text(json.dumps(asdict(backup)))
     (runs / "step10_seed1.json.bak").write_text("{}")
     assert full_records()[10] == {1: record(seed=1), 2: record(seed=2)}  # the backup copies are no seed
     (runs / "step10_seed2.json").write_text(json.dumps(asdict(record(seed=4))))  # copied over by hand
