@@ -15,11 +15,16 @@ import argparse
 import os
 import sys
 
-from era_mnist.__main__ import positive_int, seed_int
-from era_mnist.search import plot_studies
-from era_mnist.steps import final_step
-from era_mnist.study import STUDIES, search, study_table, validate
-from era_mnist.utils.paths import repo_relative
+try:
+    from era_mnist.__main__ import positive_int, seed_int
+    from era_mnist.search import plot_studies
+    from era_mnist.steps import final_step
+    from era_mnist.study import STUDIES, search, study_table, validate
+    from era_mnist.utils import DataError, DeviceError, RecordError
+    from era_mnist.utils.paths import repo_relative
+except KeyboardInterrupt:  # Ctrl-C while torch and Optuna load: nothing has started
+    print("interrupted before anything started", file=sys.stderr)
+    sys.exit(130)
 
 
 def main(argv=None):
@@ -49,8 +54,12 @@ def main(argv=None):
         if args.plot:
             path = plot_studies(step=final_step())  # the final model's recipe starred
             print(f"Chart written to {repo_relative(path)}" if path else "no study records yet: nothing to chart")
-    except ValueError as error:  # no such study or trial here: the message says where to look
-        sys.exit(f"error: {error}")
+    except (ValueError, DataError, DeviceError, RecordError) as error:  # the message says what to do
+        sys.exit(f"error: {error}")  # (a study, trial or storage not there, the data, a record)
+    except KeyboardInterrupt:
+        print("interrupted: every finished trial and run is kept in the storage and its records; "
+              "run the same command again to go on", file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,15 @@
 """Command line: ``python -m era_mnist train --step 10`` and ``python -m era_mnist summary --step 10``."""
 import argparse
+import os
 import sys
 
-from .steps import STEPS, build, network
-from .utils.paths import output_mode
-from .utils.records import RecordError
+try:
+    from .steps import STEPS, build, network
+    from .utils.paths import output_mode
+    from .utils.records import RecordError
+except KeyboardInterrupt:  # Ctrl-C while torch loads: nothing has started
+    print("interrupted before anything started", file=sys.stderr)
+    sys.exit(130)
 
 
 def positive_int(text):
@@ -136,9 +141,9 @@ def train(args):
     config = run_config(step_config(args.step, **({"epochs": args.epochs} if args.epochs else {})), args.smoke)
     try:
         device = pick_device(args.device)
+        data = load_mnist(device, smoke=args.smoke)  # a data error first, not after the tables
         print(config)
         print_tables(network(config).to(device))
-        data = load_mnist(device, smoke=args.smoke)
         model, record, ema = run_step(config, seed=args.seed, device=device, data=data, save=False,
                                       cuda_graph=not args.eager)
     except (DataError, DeviceError) as error:
@@ -179,6 +184,10 @@ def main(argv=None):
             return 130
     if args.evidence:
         check_evidence(p, args)
+    elif output_mode() == "evidence":  # $ERA_MNIST_EVIDENCE, left set by hand: only --evidence writes Data/runs/
+        os.environ["ERA_MNIST_EVIDENCE"] = ""
+        print("note: ERA_MNIST_EVIDENCE is ignored here: the run goes to Data/local/runs/ (--evidence: Data/runs/)",
+              file=sys.stderr)
     try:
         return train(args)
     except KeyboardInterrupt:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from .steps import STEPS, StepConfig, step_config
 from .utils.paths import output_dir, repo_relative
-from .utils.records import RecordError, load_record, origin, save_weights, weights_path, write_record
+from .utils.records import RecordError, kept_weights, load_record, origin, write_record
 from .utils.results import AVERAGED, RULE
 
 
@@ -93,8 +93,7 @@ def run_ablation(step, change, seed, data, device, evidence=False):
     print(f"step {step} without {change.name} ({change.what}), seed {seed}", flush=True)
     model, record, ema = run_step(config, seed, device, data, save=False, full_run=True)
     record.origin = origin(step=step, ablation=change.name)
-    if write_record(record, path, overwrite=data.smoke):
-        save_weights(dict(model=model.state_dict(), ema=ema.state_dict() if ema else None), weights_path(path))
+    write_record(record, path, overwrite=data.smoke, weights=kept_weights(record, model, ema))
     return record
 
 

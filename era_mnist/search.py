@@ -80,8 +80,9 @@ def search_records(smoke=None):
     names), where the record still matches the candidate's configuration."""
     found = {}
     for path in sorted(output_dir("search", smoke).glob("*_seed*.json")):
-        name = re.fullmatch(r"(.+)_seed\d+", path.stem).group(1)
-        record = load_record(path)
+        if not (named := re.fullmatch(r"(.+)_seed\d+", path.stem)):  # a copy, step05_seed2_old.json: no run
+            continue
+        name, record = named[1], load_record(path)
         if name in CANDIDATES and StepConfig(**record.config) == candidate_config(name, record.mode == "smoke"):
             found.setdefault(name, []).append(record)
     return {name: sorted(records, key=lambda r: r.seed) for name, records in found.items()}
@@ -95,8 +96,9 @@ def study_records(study, smoke=None):
     numbers ("0, 3"). A configuration with fewer seeds than STUDY_SEEDS was pruned or stopped."""
     groups = []  # (trial numbers, config, records)
     for path in (output_dir("search", smoke) / study).glob("trial*_seed*.json"):
-        number = int(re.fullmatch(r"trial(\d+)_seed\d+", path.stem).group(1))
-        record = load_record(path)
+        if not (named := re.fullmatch(r"trial(\d+)_seed\d+", path.stem)):  # a copy beside the records: no run
+            continue
+        number, record = int(named[1]), load_record(path)
         config = StepConfig(**record.config)
         for numbers, known, records in groups:
             if known == config:

@@ -2,6 +2,7 @@
 reference's figures. The CLI, the notebooks, the README and the tests all read a step from here,
 so a step is added or changed in this one place."""
 import inspect
+import math
 from dataclasses import dataclass, fields, replace
 from functools import partial
 from typing import Callable
@@ -10,8 +11,27 @@ from . import model
 
 
 def _check(name, value, ok, want, kind=(int, float)):
-    if isinstance(value, bool) or not isinstance(value, kind) or not ok(value):
+    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) or not ok(value):
         raise ValueError(f"{name} must be {want}, not {value!r}")
+
+
+def check_widths(make, widths):
+    """Refuse, before torch does with a traceback (or builds a layer of no channels), widths that the
+    network ``make`` (a class or a partial of one) does not take: an unknown name, a channel count
+    under 1, an option that is not True or False, a dropout outside 0-1."""
+    cls = getattr(make, "func", make)
+    takes = inspect.signature(cls).parameters
+    for name, value in widths.items():
+        if name not in takes:
+            raise ValueError(f"{cls.__name__} takes no {name!r}: it takes {', '.join(takes) or 'nothing'}")
+        default = takes[name].default
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise ValueError(f"{cls.__name__}'s {name} must be True or False, not {value!r}")
+        elif isinstance(default, int):
+            _check(f"{cls.__name__}'s {name}", value, lambda v: v >= 1, "a whole number of channels >= 1", int)
+        elif isinstance(default, float):
+            _check(f"{cls.__name__}'s {name}", value, lambda v: 0 <= v < 1, "a fraction from 0 up to (not including) 1")
 
 
 @dataclass(frozen=True)
@@ -67,6 +87,8 @@ class StepConfig:
             _check("ema_decay", self.ema_decay, lambda v: 0 < v < 1, "None or a number strictly between 0 and 1")
         if not (self.net is None or isinstance(self.net, dict)):
             raise ValueError(f"net must be None or a dict of the network's widths, not {self.net!r}")
+        if self.net and (self.arch or "STEPS" in globals()):
+            check_widths(model.ARCHS[self.arch] if self.arch else STEPS[step_number(self.step)].network, self.net)
 
 
 @dataclass(frozen=True)
@@ -152,7 +174,9 @@ def step_config(step, **changes):
 def build(step, **widths):
     """A fresh network for ``step`` (a step number or its short name, e.g. ``build(10)``);
     ``widths`` go to the network's class (step 11's search: ``build(11, c1=8, c2=10)``)."""
-    return STEPS[step_number(step)].network(**widths)
+    make = STEPS[step_number(step)].network
+    check_widths(make, widths)
+    return make(**widths)
 
 
 def network(config):

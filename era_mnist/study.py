@@ -17,12 +17,16 @@ Optuna is the search's own dependency (``pip install -e .[search]``): nothing el
 import multiprocessing
 import os
 import re
+import socket
 import statistics
 import warnings
 from dataclasses import asdict, replace
+from pathlib import Path
 
 import optuna
+import sqlalchemy
 import torch
+from optuna.exceptions import StorageInternalError
 from optuna.pruners import BasePruner
 from optuna.samplers import TPESampler
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
@@ -141,6 +145,7 @@ def objective(trial, study_name, data, device):
     n = parameters(config)
     trial.set_user_attr("params", n)
     trial.set_user_attr("config", asdict(config))
+    trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")  # workers may share a study
     if n >= budget:
         raise optuna.TrialPruned(f"{n:,} parameters: over the budget of {budget:,}")
     folder = study_folder(study_name, data)
@@ -163,27 +168,96 @@ def storage_url(url=None):
     return url or f"sqlite:///{output_dir('search') / 'studies.db'}"
 
 
+class StorageError(ValueError):
+    """The study's storage cannot be opened as it is; the message names the file (or URL) and what to do."""
+
+
+def sqlite_file(url):
+    """The file of an SQLite URL, or None (another database, an in-memory one, an SQLite URI)."""
+    try:
+        parsed = sqlalchemy.engine.make_url(url)
+    except sqlalchemy.exc.ArgumentError:
+        return None
+    database = parsed.database or ""
+    return Path(database) if parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:") \
+        and not database.startswith("file:") else None
+
+
+def storage_problem(url, error):
+    """One line: why the storage at ``url`` cannot be opened (``error``, as SQLAlchemy or Optuna raised
+    it), and what to do."""
+    while error.__cause__ is not None:  # Optuna's StorageInternalError wraps SQLAlchemy's
+        error = error.__cause__
+    why = str(getattr(error, "orig", None) or error).splitlines()[0]
+    if isinstance(error, sqlalchemy.exc.ArgumentError):
+        return (f"--storage {url!r} is no database URL ({why}): give one such as sqlite:///path/to/studies.db "
+                "or postgresql://user:password@host:5432/database")
+    if isinstance(error, ImportError):
+        return (f"storage {shown(url)} needs a database driver that is not installed ({why}): for PostgreSQL, "
+                "pip install -e .[postgres] (psycopg); or give another --storage")
+    if (file := sqlite_file(url)) is None:
+        return (f"storage {shown(url)} cannot be opened ({why}): check the URL, and that its database server runs "
+                "and can be reached from here")
+    where = repo_relative(file)
+    if "readonly" in why or "read-only" in why:
+        return (f"storage {where} cannot be written ({why}): make it and its folder writable, or copy it to a "
+                "writable folder and give that one (--storage sqlite:///PATH)")
+    restore = f"restore it with `git checkout -- {where}` if it is committed, else " if not where.is_absolute() else ""
+    return (f"storage {where} is no readable Optuna database ({why}): {restore}move it away (a new search starts "
+            f"a new one; the runs recorded in {repo_relative(file.parent)}/<study>/ are kept and read back)")
+
+
+def shown(url):
+    """``url`` as a message may show it: without its password."""
+    try:
+        return sqlalchemy.engine.make_url(url).render_as_string(hide_password=True)
+    except sqlalchemy.exc.ArgumentError:
+        return url
+
+
+def check_sqlite(url, create):
+    """Refuse, before SQLAlchemy does with a traceback, an SQLite storage in a missing folder, or
+    one that is missing where it is only to be read (which would create it, empty)."""
+    file = sqlite_file(url)
+    if file is None or file.exists():
+        return
+    if not create:
+        raise StorageError(f"no study database {repo_relative(file)}: run a search first (--trials), or name the "
+                           "storage that holds the study (--evidence: the committed Data/search/studies.db; "
+                           "--storage URL)")
+    if not file.parent.is_dir():
+        raise StorageError(f"storage {repo_relative(file)} cannot be created: its folder {repo_relative(file.parent)} "
+                           "does not exist; create it, or give another --storage")
+
+
 def load_study(name, url=None, create=True):
     """The study ``name`` (created when new, with its first trials queued, unless ``create`` is
-    False), in a storage that retries a trial whose worker died (no heartbeat for 10 minutes) once."""
+    False: then only read), in a storage that retries a trial whose worker died (no heartbeat for
+    10 minutes) once. A storage that cannot be opened gives a StorageError that names it."""
     if name not in STUDIES:
         raise ValueError(f"unknown study {name!r}: choose from {', '.join(STUDIES)}")
     url = storage_url(url)
-    if not create and name not in optuna.get_all_study_names(url):
-        raise ValueError(f"no study {name!r} in {url}: run a search first, or name the storage that holds it "
-                         "(--evidence: the committed Data/search/studies.db; --storage URL)")
-    with warnings.catch_warnings():  # heartbeats and grouped TPE are marked experimental
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        storage = RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None,
-                             heartbeat_interval=60, grace_period=600,
-                             heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1))
-        sampler = TPESampler(multivariate=True, group=True, n_startup_trials=len(STARTS[name]) + 4)  # unseeded:
-    study = optuna.create_study(study_name=name, storage=storage, direction="maximize", load_if_exists=True,
-                                sampler=sampler,  # parallel workers must not draw the same trials
-                                pruner=MarginPruner())
-    if not study.trials:
-        for params in STARTS[name]:
-            study.enqueue_trial(params, skip_if_exists=True)
+    check_sqlite(url, create)
+    try:
+        with warnings.catch_warnings():  # heartbeats and grouped TPE are marked experimental
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            storage = RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}} if url.startswith("sqlite")
+                                 else None, heartbeat_interval=60, grace_period=600,
+                                 heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1))
+            sampler = TPESampler(multivariate=True, group=True, n_startup_trials=len(STARTS[name]) + 4)  # unseeded:
+        if not create:  # read only: a read-only database serves a table
+            if name not in (s.study_name for s in storage.get_all_studies()):
+                raise ValueError(f"no study {name!r} in {shown(url)}: run a search first, or name the storage that "
+                                 "holds it (--evidence: the committed Data/search/studies.db; --storage URL)")
+            return optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=MarginPruner())
+        study = optuna.create_study(study_name=name, storage=storage, direction="maximize", load_if_exists=True,
+                                    sampler=sampler,  # parallel workers must not draw the same trials
+                                    pruner=MarginPruner())
+        if not study.trials:
+            for params in STARTS[name]:
+                study.enqueue_trial(params, skip_if_exists=True)
+    except (sqlalchemy.exc.SQLAlchemyError, StorageInternalError, ImportError) as error:
+        raise StorageError(storage_problem(url, error)) from None
     return study
 
 
@@ -193,12 +267,16 @@ def _work(name, url, trials, threads, device):
     if threads:
         torch.set_num_threads(threads)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    device = pick_device(device)
-    data = load_mnist(device)
-    study = load_study(name, url)
-    done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-    study.optimize(lambda t: objective(t, name, data, device),
-                   callbacks=[optuna.study.MaxTrialsCallback(trials, states=done)])
+    try:
+        device = pick_device(device)
+        data = load_mnist(device)
+        study = load_study(name, url)
+        done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+        study.optimize(lambda t: objective(t, name, data, device),
+                       callbacks=[optuna.study.MaxTrialsCallback(trials, states=done)])
+    except KeyboardInterrupt:  # Ctrl-C reaches every worker: the main process says what it means, once
+        if multiprocessing.parent_process() is None:
+            raise
 
 
 def search(name, trials, workers=1, url=None, device="auto"):

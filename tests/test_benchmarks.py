@@ -27,3 +27,12 @@ def test_search_records_each_run_and_charts_them(smoke_mode, capsys):
     assert record["params"] == 3_972 and record["config"]["net"] == {"c1": 8, "c2": 10}
     assert record["mode"] == "smoke" and "era_mnist_smoke" in str(search["output_dir"]("search"))  # not Data/
     assert "slim-8-10" in out and (search["output_dir"]("figures") / "step11_pareto.png").stat().st_size > 10_000
+
+
+def test_the_torch_check_names_its_arguments_before_it_installs_anything():
+    """benchmarks/check_torch.sh is run by hand (it downloads GBs): here only its syntax and its usage line."""
+    import subprocess
+    check = BENCHMARKS / "check_torch.sh"
+    assert subprocess.run(["bash", "-n", check]).returncode == 0
+    usage = subprocess.run(["bash", check], capture_output=True, text=True)
+    assert usage.returncode == 2 and "usage:" in usage.stderr and "TORCHVISION_VERSION" in usage.stderr

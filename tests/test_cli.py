@@ -49,6 +49,37 @@ def test_missing_data_says_what_to_do(tmp_path):
     assert result.returncode == 1 and "SHA256SUMS is missing" in result.stderr
     assert f"ERA_MNIST_DATA={tmp_path} points here" in result.stderr
     assert "Traceback" not in result.stderr
+    assert result.stdout.startswith("Using device") and "StepConfig" not in result.stdout  # before the tables
+
+
+INTERRUPT_IMPORT = """
+import runpy, sys
+class Interrupt:  # Ctrl-C while torch loads
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch":
+            raise KeyboardInterrupt
+sys.meta_path.insert(0, Interrupt())
+sys.argv = ["era_mnist", "summary", "--step", "3"]
+runpy.run_module("era_mnist", run_name="__main__")
+"""
+
+
+def test_ctrl_c_while_torch_loads_gives_one_line():
+    result = subprocess.run([sys.executable, "-c", INTERRUPT_IMPORT], capture_output=True, text=True)
+    assert result.returncode == 130 and result.stderr == "interrupted before anything started\n"
+
+
+def test_the_evidence_variable_alone_never_writes_data_runs(user_repo, tiny_data, monkeypatch, capsys):
+    monkeypatch.setattr(utils, "load_mnist", lambda device, smoke=None: tiny_data)
+    monkeypatch.setenv("ERA_MNIST_EVIDENCE", "1")  # left set by hand, or by another tool
+    assert main(["train", "--step", "3"]) == 0
+    assert "ERA_MNIST_EVIDENCE is ignored here" in capsys.readouterr().err
+    assert files(user_repo) == ["Data/local/runs/step03_seed1.json", "Data/local/runs/step03_seed1.pt"]
+
+
+def test_an_unknown_device_gives_a_device_error():
+    with pytest.raises(utils.DeviceError, match="unknown device 'tpu': use 'auto', 'cpu' or 'cuda'"):
+        utils.pick_device("tpu")
 
 
 def test_summary_prints_both_tables():
@@ -116,18 +147,20 @@ def test_the_result_is_printed_before_a_record_that_cannot_be_written(user_repo,
     (tmp_path / "tmp").mkdir()
     write = records.write_atomically
 
-    def read_only_data(path, text):
+    def read_only_data(path, text, exclusive=False):
         if "Data" in path.parts:
             raise OSError(30, "Read-only file system", str(path))
-        write(path, text)
+        write(path, text, exclusive)
     monkeypatch.setattr(records, "write_atomically", read_only_data)
     assert main(["train", "--step", "3", "--epochs", "1"]) == 1
     out, err = capsys.readouterr()
     assert "Result: step 3 (lighter), seed 1, custom run (epochs=1) on cpu" in out
     kept = tmp_path / "tmp" / "era_mnist_unsaved" / "step03_seed1.json"
     assert err.splitlines()[-1] == (f"error: the record could not be written to Data/local/runs (Read-only file "
-                                    f"system); it was written to {kept} instead: move it to Data/local/runs once "
-                                    "that folder can be written")  # after the progress bars
+                                    f"system); it was written to {kept} instead, its weights beside it "
+                                    "(step03_seed1.pt): once Data/local/runs can be written, first move any "
+                                    "step03_seed1.json there into Data/local/runs/previous/ (a record is never "
+                                    "overwritten), then move this one there as step03_seed1.json")  # after the bars
     assert load_record(kept).mode == "custom"
 
 

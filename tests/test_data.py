@@ -1,9 +1,7 @@
 import hashlib
-import os
 import re
 import shutil
 import subprocess
-import time
 
 import pytest
 import torch
@@ -43,6 +41,11 @@ def test_normalised_with_the_training_mean_and_std(full_data):
 def test_smoke_subset_is_small_and_labelled(smoke_data):
     assert smoke_data.smoke and len(smoke_data.train_x) == 2000 and len(smoke_data.test_x) == 1000
     assert smoke_data.train_y[:10].tolist() == FIRST_TRAIN
+    # each image beside its own label: the pixel sums (0-255) of known images, first and last of each subset
+    for x, y, known in ((smoke_data.train_x, smoke_data.train_y, {0: (27525, 5), 1: (31095, 0), 1999: (60962, 0)}),
+                        (smoke_data.test_x, smoke_data.test_y, {0: (18454, 7), 1: (28850, 2), 999: (18905, 9)})):
+        pixels = (x * smoke_data.std + smoke_data.mean).mul(255).round()
+        assert {i: (int(pixels[i].sum()), int(y[i])) for i in known} == known
 
 
 @pytest.fixture
@@ -154,12 +157,23 @@ def test_a_malformed_checksum_line_is_named(copy_root):
         prepare_raw(copy_root)
 
 
-def test_a_killed_decompressions_leftovers_go(copy_root):
-    raw = copy_root / "MNIST" / "raw"
-    old, fresh = raw / ".train-images-idx3-ubyte.k1ll3d", raw / ".t10k-images-idx3-ubyte.running"
-    for path in (old, fresh):
-        path.write_bytes(b"x" * 1000)
-    hour_ago = time.time() - 3600
-    os.utime(old, (hour_ago, hour_ago))
+def test_a_folder_in_place_of_a_decompressed_file_says_so(copy_root):
     prepare_raw(copy_root)
-    assert not old.exists() and fresh.exists()  # a fresh one may be another process's, still writing
+    target = copy_root / "MNIST" / "raw" / RAW_FILES[0]
+    target.unlink()
+    target.mkdir()
+    with pytest.raises(DataError, match=f"{target} is a folder, not the file decompressed from {target.name}.gz: "
+                                        "move it away"):
+        prepare_raw(copy_root)
+
+
+def test_a_killed_decompressions_file_goes_at_once_a_running_ones_stays(copy_root):
+    import fcntl
+    raw = copy_root / "MNIST" / "raw"
+    killed, running = raw / f".{RAW_FILES[0]}.dead", raw / f".{RAW_FILES[1]}.live"
+    killed.write_bytes(b"\0" * 1000)  # fresh: a killed run's, a moment ago
+    running.write_bytes(b"\0" * 1000)
+    with open(running, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as _decompress holds its own
+        prepare_raw(copy_root)
+        assert not killed.exists() and running.exists()

@@ -105,3 +105,18 @@ def test_poolnet_widths_set_the_parameter_count_and_it_sees_the_whole_digit():
     assert sum(p.numel() for p in model.parameters()) == expected == torchsummary_total(model)
     rows = {r.layer: r for r in receptive_field_table(model)}
     assert rows["conv9.0"].rf == 46 and rows["conv9.0"].size == 7
+
+
+@pytest.mark.parametrize("make, says", [
+    (lambda: build(11, c1=0), "SlimNet's c1 must be a whole number of channels >= 1, not 0"),
+    (lambda: build(11, c1=-1), "SlimNet's c1 must be a whole number of channels >= 1, not -1"),
+    (lambda: build(11, width=3), "SlimNet takes no 'width': it takes c1, c2"),
+    (lambda: build(11, relu_last="yes"), "relu_last must be True or False"),
+    (lambda: build(5, dropout=1.5), "dropout must be a fraction"),
+    (lambda: step_config(11, arch="PoolNet", net=dict(c1=0)), "PoolNet's c1 must be a whole number"),
+    (lambda: step_config(10, lr=float("inf")), "lr must be a positive number, not inf"),
+    (lambda: step_config(10, max_lr=float("nan")), "max_lr must be a positive number"),
+])
+def test_widths_and_rates_no_network_can_train_are_refused(make, says):
+    with pytest.raises(ValueError, match=says):
+        make()

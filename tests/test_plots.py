@@ -1,6 +1,7 @@
 import matplotlib
 import pytest
 import torch
+from matplotlib.colors import to_rgb
 
 from era_mnist.utils import confident_mistakes, plot_confusion_matrix, plot_history, plot_pareto
 from era_mnist.utils.plots import ACCURACY_RANGE
@@ -37,7 +38,10 @@ def test_dark_cells_of_the_confusion_matrix_get_white_numbers():
 
 
 def test_one_seed_points_are_hollow_and_more_seeds_larger():
-    fig = plot_pareto([("a", 4000, 99.3, 1), ("b", 6000, 99.45, 20), ("c", 5000, 99.2, 2)], chosen=("b",))
+    fig = plot_pareto([("a", 4000, 99.3, 1), ("b", 6000, 99.45, 20), ("c", 5000, 99.2, 2), ("d", 7000, 99.4, 3)],
+                      chosen=("b",))
+    d = fig.axes[0].collections[3]
+    assert tuple(d.get_edgecolors()[0][:3]) == to_rgb("tab:green")  # exactly on the target: it holds
     a, _, b = fig.axes[0].collections[:3]  # drawn by parameters: a, c, b
     assert len(a.get_facecolors()) == 0 and b.get_facecolors()[0][3] > 0  # "none": no face at all
     assert b.get_sizes()[0] > a.get_sizes()[0]
@@ -50,9 +54,9 @@ def test_every_seed_is_drawn_and_a_failing_one_is_red_and_named_in_the_legend():
         rows = [dict(epoch=e, train_acc=99.0, test_acc=acc, ema_test_acc=acc) for e in range(1, 16)]
         return RunRecord(step=12, name="x", seed=seed, params=1, config={}, history=rows, device="cpu",
                          torch_version="x", wall_seconds=1.0, mode="full")
-    ax = plot_seeds([run(1, 99.5), run(2, 99.3)]).axes[0]
+    ax = plot_seeds([run(1, 99.5), run(2, 99.3), run(3, 99.4)]).axes[0]  # seed 3 exactly on the target: it holds
     drawn = [line for line in ax.lines if len(line.get_xdata()) == 15]
-    assert [line.get_color() for line in drawn] == ["tab:green", "tab:red"]
+    assert [line.get_color() for line in drawn] == ["tab:green", "tab:red", "tab:green"]
     assert "seeds that do not: 2" in [line.get_label() for line in ax.lines]
 
 
@@ -71,9 +75,15 @@ def test_every_seed_of_a_configuration_is_a_dot_and_same_sized_ones_stand_side_b
     from matplotlib.collections import PathCollection
     from matplotlib.colors import to_rgb
     from era_mnist.utils import plot_seed_spread
-    ax = plot_seed_spread([("b", 7000, [99.45, 99.5]), ("a", 5000, [99.3, 99.5]), ("c", 7000, [99.41, 99.38])]).axes[0]
+    from matplotlib.collections import LineCollection
+    points = [("b", 7000, [99.45, 99.5]), ("a", 5000, [99.3, 99.5]), ("c", 7000, [99.41, 99.38]),
+              ("d", 8000, [99.4, 99.46, 99.4])]  # d: two seeds exactly on the target (step 12's worst): they hold
+    ax = plot_seed_spread(points).axes[0]
     dots = [c for c in ax.collections if isinstance(c, PathCollection) and len(c.get_offsets())]
-    assert [[float(x) for x, _ in d.get_offsets()] for d in dots] == [[5000] * 2, [7000] * 2, [7090] * 2]
+    assert [[float(x) for x, _ in d.get_offsets()] for d in dots] == [[5000] * 2, [7000] * 2, [7090] * 2, [8000] * 3]
     red, green = to_rgb("tab:red"), to_rgb("tab:green")
-    assert [tuple(d.get_facecolors()[0][:3]) for d in dots] == [red, green, red]  # c: one seed under the line
-    assert [t.get_text() for t in ax.texts] == ["a: 1/2 hold", "b: 2/2 hold", "c: 1/2 hold"]
+    assert [tuple(d.get_facecolors()[0][:3]) for d in dots] == [red, green, red, green]  # c: one seed under the line
+    assert [t.get_text() for t in ax.texts] == ["a: 1/2 hold", "b: 2/2 hold", "c: 1/2 hold", "d: 3/3 hold"]
+    bars = [segment for c in ax.collections if isinstance(c, LineCollection) for segment in c.get_segments()]
+    assert [pytest.approx(tuple(y for _, y in bar)) for bar in bars] == [(99.4, 99.4), (99.475, 99.475),
+                                                                         (99.395, 99.395), (99.42, 99.42)]  # means

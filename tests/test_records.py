@@ -1,8 +1,10 @@
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -19,9 +21,12 @@ DATA = REPO_ROOT / "Data"
 
 
 def record(**changes):
-    fields = dict(step=10, name="onecycle", seed=3, params=7884, config=asdict(step_config(10)), device="cpu",
+    """A full run of step 10, seed 3, with one row for each epoch of its config."""
+    config = changes.get("config", asdict(step_config(10)))
+    fields = dict(step=10, name="onecycle", seed=3, params=7884, config=config, device="cpu",
                   torch_version="x", wall_seconds=1.0, mode="full",
-                  history=[dict(epoch=1, train_acc=90.0, test_acc=99.5, lr=0.1)])
+                  history=[dict(epoch=e, train_acc=90.0, test_acc=99.5, lr=0.1)
+                           for e in range(1, config.get("epochs", 1) + 1)])
     return RunRecord(**{**fields, **changes})
 
 
@@ -130,10 +135,10 @@ def unwritable_runs(user_repo, tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(spare))
     write = records.write_atomically
 
-    def refuse(path, text):
+    def refuse(path, text, exclusive=False):
         if "Data" in Path(path).parts:
             raise OSError(30, "Read-only file system", str(path))
-        write(path, text)
+        write(path, text, exclusive)
     monkeypatch.setattr(records, "write_atomically", refuse)
     return spare / "era_mnist_unsaved"
 
@@ -142,7 +147,8 @@ def test_a_record_that_cannot_be_written_is_kept_elsewhere(unwritable_runs, caps
     assert not save_run(record()) and not save_run(record(wall_seconds=2.0))
     err = capsys.readouterr().err
     assert err.count("error: the record could not be written to Data/local/runs (Read-only file system); "
-                     f"it was written to {unwritable_runs}/") == 2 and "move it to Data/local/runs" in err
+                     f"it was written to {unwritable_runs}/") == 2
+    assert "then move this one there as step10_seed3.json" in err
     kept = sorted(unwritable_runs.iterdir())  # a second one never replaces the first
     assert [p.name for p in kept] == ["step10_seed3-2.json", "step10_seed3.json"]
     assert load_record(kept[1]) == record() and load_record(kept[0]) == record(wall_seconds=2.0)
@@ -248,3 +254,110 @@ def test_an_origin_names_one_known_kind_of_run():
     assert origin(study="under-8000", trial=47) == {"study": "under-8000", "trial": 47}
     with pytest.raises(ValueError, match="a run's origin names one of"):
         origin(step=3, trial=4)
+
+
+def save_runs(worker, go):
+    """Save 15 runs of step 10, seed 3, each with weights that name it, as soon as ``go`` is set."""
+    go.wait()
+    for i in range(15):
+        run = worker * 100 + i
+        assert save_run(record(wall_seconds=float(run)), weights={"run": torch.tensor(run)})
+
+
+def test_concurrent_saves_of_one_step_and_seed_keep_every_record_beside_its_own_weights(tmp_path, monkeypatch):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    monkeypatch.setattr(records, "output_dir", lambda kind, where=None: runs)
+    fork = multiprocessing.get_context("fork")  # the processes share this one's imports: they start at once
+    go = fork.Event()
+    procs = [fork.Process(target=save_runs, args=(w, go)) for w in range(6)]
+    for p in procs:
+        p.start()
+    go.set()
+    for p in procs:
+        p.join(timeout=120)
+    assert [p.exitcode for p in procs] == [0] * 6
+    saved = [runs / "step10_seed3.json", *(runs / "previous").glob("*.json")]
+    runs = sorted(int(load_record(path).wall_seconds) for path in saved)
+    assert runs == sorted(w * 100 + i for w in range(6) for i in range(15))  # none lost, none twice
+    for path in saved:
+        state = torch.load(records.weights_path(path), weights_only=True)
+        assert state["run"].item() == load_record(path).wall_seconds, f"{path.name} beside another run's weights"
+
+
+def test_a_save_never_replaces_a_record_written_a_moment_before(tmp_path, monkeypatch, capsys):
+    """Between the check for a record and the write, another process saves the same one: it is kept."""
+    path = tmp_path / "step10_seed3.json"
+    other = json.dumps(asdict(record(wall_seconds=2.0)))
+    monkeypatch.setattr(records, "refuse_overwrite", lambda p: path.write_text(other))  # after the check
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    assert not records.write_record(record(), path, weights={"w": torch.ones(1)})
+    assert load_record(path).wall_seconds == 2.0  # the other process's record
+    [kept] = (tmp_path / "tmp" / records.UNSAVED).glob("*.json")  # and this one's, with its weights
+    assert load_record(kept) == record() and torch.load(records.weights_path(kept), weights_only=True)["w"].sum() == 1
+    err = capsys.readouterr().err
+    assert "File exists" in err and f"move any step10_seed3.json there into {tmp_path}/previous/" in err
+
+
+def test_a_full_disk_while_saving_weights_keeps_the_record_and_says_the_weights_are_dropped(tmp_path, monkeypatch,
+                                                                                             capsys):
+    monkeypatch.setattr(records, "output_dir", lambda kind, where=None: tmp_path)
+
+    def full_disk(state, f):
+        f.write(b"PK")
+        raise RuntimeError("[enforce fail at inline_container.cc:664] . unexpected pos 64 vs 0")  # torch's own words
+    monkeypatch.setattr(torch, "save", full_disk)
+    assert save_run(record(), weights={"w": torch.ones(1)})
+    assert load_record(tmp_path / "step10_seed3.json") == record()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["step10_seed3.json"]  # no half-written weights
+    err = capsys.readouterr().err
+    assert "torch.save failed" in err and "dropped" in err and "Traceback" not in err
+
+
+def with_row(changes, epoch=1):
+    """record()'s history with ``changes`` made to the row of ``epoch`` (None: the key removed)."""
+    rows = [dict(row) for row in record().history]
+    rows[epoch - 1].update(changes)
+    return [{k: v for k, v in row.items() if v is not None} for row in rows]
+
+
+@pytest.mark.parametrize("changes, says", [
+    (dict(history=record().history[:2]), r"epochs \[1, 2\], not the 15 of its config"),
+    (dict(history=with_row(dict(test_acc=150.0), 7)), "epoch 7's test_acc is 150.0, not a percentage"),
+    (dict(history=with_row(dict(train_acc=-3))), "epoch 1's train_acc is -3"),
+    (dict(history=with_row(dict(test_acc="99.5"))), "epoch 1's test_acc is '99.5'"),
+    (dict(history=[dict(row, ema_test_acc=99.0) for row in record().history[:14]] + record().history[14:]),
+     "epoch 15's ema_test_acc is None"),
+    (dict(history=with_row(dict(epoch=None))), "epochs"),
+    (dict(history=with_row(dict(train_acc=float("nan")))), "train_acc is nan"),
+    (dict(params=-1), "params is -1"), (dict(seed="2"), "seed is '2'"), (dict(seed=-1), "seed is -1"),
+    (dict(step=5), "step is 5, its config's step 10"), (dict(mode="best"), "mode is 'best'"),
+    (dict(wall_seconds="fast"), "wall_seconds"), (dict(device=None), "device is None"),
+])
+def test_a_record_with_implausible_values_names_its_file(tmp_path, changes, says):
+    path = tmp_path / "step10_seed3.json"
+    path.write_text(json.dumps(asdict(record()) | changes))
+    with pytest.raises(RecordError, match=f"run record {path} cannot be read .*{says}"):
+        load_record(path)
+
+
+def test_the_readme_reads_only_the_records_the_naming_scheme_owns(user_repo):
+    runs = user_repo / "Data" / "runs"
+    for seed in (1, 2):
+        record(seed=seed).save(runs)
+    backup = record(seed=2, history=with_row(dict(test_acc=10.0)))  # "worst seed 10.00" if it were read
+    (runs / "step10_seed2_old.json").write_text(json.dumps(asdict(backup)))
+    (runs / "step10_seed1.json.bak").write_text("{}")
+    assert full_records()[10] == {1: record(seed=1), 2: record(seed=2)}  # the backup copies are no seed
+    (runs / "step10_seed2.json").write_text(json.dumps(asdict(record(seed=4))))  # copied over by hand
+    with pytest.raises(RecordError, match=r"Data/runs/step10_seed2\.json holds step 10, seed 4, not the step and "
+                                          r"seed its name says: restore it"):
+        full_records()
+
+
+def test_every_committed_record_reads_as_a_finished_run():
+    paths = [*DATA.glob("runs/*.json"), *DATA.glob("search/**/*.json"), *DATA.glob("ablations/**/*.json")]
+    assert len(paths) > 100
+    for path in paths:
+        load_record(path)  # a RecordError names the file

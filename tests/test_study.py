@@ -1,6 +1,14 @@
 """The Optuna search runs end to end in smoke mode: trials, records, the budget, the table, validation;
 the pruner."""
 import json
+import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
 from types import SimpleNamespace
 
 import optuna
@@ -8,8 +16,8 @@ import pytest
 
 from era_mnist.search import plot_studies, recipe, seed_front, seed_front_text, study_text
 from era_mnist.steps import step_config
-from era_mnist.study import STARTS, MarginPruner, load_study, search, study_table, suggest, validate
-from era_mnist.utils import AVERAGED, RULE, load_record, output_dir
+from era_mnist.study import STARTS, MarginPruner, StorageError, load_study, search, study_table, suggest, validate
+from era_mnist.utils import AVERAGED, RULE, RecordError, load_record, output_dir
 
 
 def test_a_study_trains_its_trials_records_each_run_and_prunes_what_is_over_budget(smoke_mode, tmp_path):
@@ -45,7 +53,7 @@ def test_a_study_trains_its_trials_records_each_run_and_prunes_what_is_over_budg
 def test_a_finished_seed_of_the_same_configuration_is_read_back_not_retrained(tmp_path, monkeypatch, capsys):
     import era_mnist.study as study
     from era_mnist.utils import RunRecord, step_config
-    config = step_config(10)
+    config = step_config(10, epochs=2)
     history = [dict(epoch=e, train_acc=99.0, test_acc=99.0, ema_test_acc=99.0 + e / 100) for e in (1, 2)]
     RunRecord(step=10, name="onecycle", seed=2, params=1, config=dict(vars(config)), history=history,
               device="cpu", torch_version="x", wall_seconds=1.0, mode="full").save(tmp_path)
@@ -83,3 +91,115 @@ def test_an_option_recorded_as_off_is_not_shown_as_part_of_the_network():
     """Trials 35-40 recorded padded=False and deep=False: the same network as without them."""
     config = step_config(11, arch="SlimNet", net=dict(c1=8, c2=14, relu_last=True, padded=False, deep=True))
     assert recipe(config)[0] == "SlimNet(c1=8, c2=14, relu_last=True, deep=True)"
+
+
+@pytest.fixture
+def garbled_storages(tmp_path):
+    """{case: (URL, what the message must say)}: storages that cannot be opened as they are."""
+    good = tmp_path / "good.db"
+    load_study("under-5000", f"sqlite:///{good}")
+    (tmp_path / "garbled.db").write_bytes(b"not a database at all " * 300)
+    (tmp_path / "truncated.db").write_bytes(good.read_bytes()[:20_000])
+    return {"unparsable": ("sqlite//studies.db", "is no database URL"),
+            "missing folder": (f"sqlite:///{tmp_path}/missing/studies.db", "its folder .*missing does not exist"),
+            "garbled": (f"sqlite:///{tmp_path}/garbled.db", "garbled.db is no readable Optuna database"),
+            "truncated": (f"sqlite:///{tmp_path}/truncated.db", "truncated.db is no readable Optuna database"),
+            "read-only": (f"sqlite:///file:{good}?mode=ro&uri=true", "readonly database"),
+            "no driver": ("postgresql+pg8000://user@localhost/db", "needs a database driver")}
+
+
+@pytest.mark.parametrize("case", ["unparsable", "missing folder", "garbled", "truncated", "read-only", "no driver"])
+def test_a_storage_that_cannot_be_opened_gives_one_line_naming_it(garbled_storages, case, capsys):
+    import benchmarks.study as cli
+    url, says = garbled_storages[case]
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["under-5000", "--trials", "1", "--storage", url])
+    assert re.search(f"^error: .*{says}", str(exit.value)) and "\n" not in str(exit.value)
+
+
+def test_a_table_only_reads_its_storage(tmp_path):
+    good = tmp_path / "good.db"
+    load_study("under-5000", f"sqlite:///{good}")
+    before = good.read_bytes()
+    assert "2 trials" in study_table("under-5000", f"sqlite:///file:{good}?mode=ro&uri=true")  # read-only is enough
+    assert good.read_bytes() == before
+    with pytest.raises(StorageError, match="no study database .*nothing.db: run a search first"):
+        study_table("under-5000", f"sqlite:///{tmp_path / 'nothing.db'}")
+    assert not (tmp_path / "nothing.db").exists()  # not created, empty
+
+
+@pytest.mark.parametrize("error", [RecordError("run record x.json cannot be read: delete it"), KeyboardInterrupt()])
+def test_the_study_script_ends_in_one_line_not_a_traceback(error, monkeypatch, capsys):
+    import benchmarks.study as cli
+    monkeypatch.setattr(cli, "study_table", lambda *a: (_ for _ in ()).throw(error))
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["under-5000", "--table"])
+    said = str(exit.value) + capsys.readouterr().err
+    assert ("x.json cannot be read" in said) if isinstance(error, RecordError) else (exit.value.code == 130
+                                                                                     and "run the same command" in said)
+
+
+def postgres_bin():
+    """The folder of PostgreSQL's initdb and pg_ctl, or None."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    on_path = shutil.which("initdb")
+    return found[-1].parent if found else Path(on_path).parent if on_path else None
+
+
+@pytest.fixture
+def postgres_url():
+    """A throwaway PostgreSQL cluster in a temporary folder, on a free local port, for one test; as
+    root (initdb refuses root) it runs as the postgres user, else nobody."""
+    pytest.importorskip("psycopg", reason="no PostgreSQL driver: pip install -e .[postgres]")
+    bin = postgres_bin()
+    if bin is None:
+        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl): apt-get install postgresql")
+    as_user = []
+    if os.geteuid() == 0:
+        user = next((u for u in ("postgres", "nobody") if has_user(u)), None)
+        if user is None or not shutil.which("runuser"):
+            pytest.skip("running as root, and initdb refuses root: no postgres or nobody user, or no runuser")
+        as_user = ["runuser", "-u", user, "--"]
+    folder = Path(tempfile.mkdtemp(prefix="era_mnist_pg_"))  # not under pytest's tmp_path: root's alone
+    if as_user:
+        entry = pwd.getpwnam(as_user[2])
+        os.chown(folder, entry.pw_uid, entry.pw_gid)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = folder / "data"
+    try:
+        subprocess.run([*as_user, bin / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "--no-sync"],
+                       check=True, capture_output=True, timeout=120)
+        subprocess.run([*as_user, bin / "pg_ctl", "-D", data, "-l", folder / "log", "-w", "-t", "60", "-o",
+                        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
+                       check=True, capture_output=True, timeout=120)
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_user, bin / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def has_user(name):
+    try:
+        return bool(pwd.getpwnam(name))
+    except KeyError:
+        return False
+
+
+def test_two_workers_share_one_study_on_postgresql(postgres_url, smoke_mode, tmp_path, monkeypatch):
+    """The README's several-machine search: workers given one PostgreSQL URL run one study, each
+    trial once, and every finished trial keeps its records."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # this test's smoke records, the workers' too
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    search("under-5000", trials=4, workers=2, url=postgres_url, device="cpu")
+    trials = load_study("under-5000", postgres_url, create=False).trials
+    assert len(trials) >= 4 and {t.state.name for t in trials} <= {"COMPLETE", "PRUNED"}
+    assert [t.number for t in trials] == list(range(len(trials)))
+    assert len({t.user_attrs["worker"] for t in trials}) == 2  # both workers ran trials of the one study
+    folder = output_dir("search") / "under-5000"
+    assert folder.is_relative_to(tmp_path)
+    for t in trials:
+        if t.state.name == "COMPLETE":
+            runs = [load_record(folder / f"trial{t.number}_seed{seed}.json") for seed in (1, 2)]
+            assert t.value == min(RULE.measure(r.history, AVERAGED) for r in runs)

@@ -13,6 +13,12 @@ import torch
 from torchvision.datasets import MNIST
 
 from . import paths
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
 RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
              "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 SMOKE_TRAIN, SMOKE_TEST = 2000, 1000
@@ -24,7 +30,7 @@ class DataError(RuntimeError):
 
 
 SUMS = "SHA256SUMS"  # sha256sum's format: the four .gz files, then the files they decompress to
-STALE_SECONDS = 600  # a temporary file untouched this long is a killed decompression's, not a running one's
+STALE_SECONDS = 600  # without flock: a temporary file untouched this long is a killed decompression's
 
 
 def _locate(root=None):
@@ -81,19 +87,33 @@ def _read_sums(path, fix):
 
 
 def _remove_stale(raw):
-    """Delete the hidden temporary files a killed decompression left; a running one keeps its own
-    file fresh, so only those untouched for STALE_SECONDS go."""
+    """Delete the hidden temporary files a killed decompression left: a running one holds a lock
+    on its file (``_decompress``), so a file no process holds is a dead one's. Where there is no
+    flock (Windows), only those untouched for STALE_SECONDS go."""
     for name in RAW_FILES:
         for tmp in raw.glob(f".{name}.*"):
             with contextlib.suppress(OSError):
-                if time.time() - tmp.stat().st_mtime > STALE_SECONDS:
+                if _unheld(tmp) if fcntl else time.time() - tmp.stat().st_mtime > STALE_SECONDS:
                     tmp.unlink()
 
 
+def _unheld(path):
+    """Whether no process holds a lock on ``path`` (taking it for a moment to see)."""
+    with open(path, "rb") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+
 def _decompress(gz, target, expected, fix):
-    """Decompress ``gz`` into ``target`` (atomically), checking its SHA256 on the way."""
+    """Decompress ``gz`` into ``target`` (atomically, its temporary file locked while it is written),
+    checking its SHA256 on the way."""
     digest = hashlib.sha256()
     with paths.atomic_file(target, "wb") as out, gzip.open(gz, "rb") as src:
+        if fcntl:
+            fcntl.flock(out, fcntl.LOCK_EX)
         while block := src.read(1 << 20):
             digest.update(block)
             out.write(block)
@@ -126,6 +146,9 @@ def prepare_raw(root=None):
         if _sha256(gz) != sums[gz.name]:
             raise DataError(f"MNIST file {gz} is corrupt (its SHA256 does not match {SUMS}): {fix}")
         target = raw / name
+        if target.is_dir():
+            raise DataError(f"MNIST file {target} is a folder, not the file decompressed from {gz.name}: move it "
+                            "away (or delete it), and it is decompressed again on the next load")
         if target.is_file() and _sha256(target) == sums[name]:
             continue
         if target.exists():

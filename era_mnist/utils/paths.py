@@ -8,6 +8,7 @@ else is passed along as data: the smoke flag of the loaded data, the mode of a r
 ($ERA_MNIST_DATA, where MNIST lies, is read where the data is found.)
 """
 import contextlib
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -64,23 +65,40 @@ def repo_relative(path):
 
 
 @contextlib.contextmanager
-def atomic_file(path, mode="w"):
+def atomic_file(path, mode="w", exclusive=False):
     """A file for ``path``, written beside it and renamed into place only when the block ends
-    without an error: no reader ever sees half a file, and a failure leaves nothing behind."""
+    without an error: no reader ever sees half a file, and a failure leaves nothing behind.
+    ``exclusive``: FileExistsError rather than replace a file at ``path``, even one another
+    process put there while this one wrote."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, mode) as f:
             yield f
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
+        if exclusive:
+            _link(tmp, path)
+        else:
+            os.replace(tmp, path)
+    finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise
 
 
-def write_atomically(path, text):
+def _link(tmp, path):
+    """Put ``tmp`` at ``path`` unless a file is there: a hard link is created or fails as one step.
+    A file system without hard links (some network drives) is checked, then replaced."""
+    try:
+        os.link(tmp, path)
+    except OSError as error:
+        if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+            raise
+        if path.exists():
+            raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None
+        os.replace(tmp, path)
+
+
+def write_atomically(path, text, exclusive=False):
     """Write ``text`` to ``path`` through ``atomic_file``."""
-    with atomic_file(path) as f:
+    with atomic_file(path, exclusive=exclusive) as f:
         f.write(text)

@@ -1,7 +1,10 @@
 """Run records: one JSON file per finished run, written atomically and never silently replaced or
 lost; where each goes, ``paths.output_dir`` decides (the committed evidence only when asked for)."""
+import contextlib
 import json
+import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -92,21 +95,57 @@ def origin(**what):
 
 def save_record(record, path, overwrite=False):
     """Write ``record`` to ``path`` atomically; an existing record is kept and FileExistsError
-    raised unless ``overwrite`` is True. Returns the path."""
+    raised unless ``overwrite`` is True (the file is created exclusively: a record another process
+    wrote a moment before is never replaced either). Returns the path."""
     if not overwrite:
         refuse_overwrite(path)
-    write_atomically(path, json.dumps(asdict(record), indent=1) + "\n")
+    write_atomically(path, json.dumps(asdict(record), indent=1) + "\n", exclusive=not overwrite)
     return path
 
 
+def _number(value, low=-math.inf, high=math.inf):
+    """Whether ``value`` is a finite int or float (not a bool) from ``low`` to ``high``."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            and low <= value <= high)
+
+
+ACCURACIES = ("train_acc", "test_acc")  # every row's; ema_test_acc too in a run that averaged its weights
+
+
+def check_record(record):
+    """Raise ValueError where a record's values cannot be a finished run's: wrong types, an
+    accuracy outside 0-100, a history that is not its configuration's epochs one by one."""
+    from .train import MAX_SEED
+    config = StepConfig(**record.config)
+    step_number(config.step)
+    origin(**record.origin)
+    for name, ok in (("step", record.step == config.step), ("seed", _number(record.seed, 0, MAX_SEED)
+                                                            and isinstance(record.seed, int)),
+                     ("params", isinstance(record.params, int) and _number(record.params, 1)),
+                     ("mode", record.mode in ("full", "custom", "smoke")),
+                     ("wall_seconds", _number(record.wall_seconds, 0)),
+                     *((key, isinstance(getattr(record, key), str)) for key in ("name", "device", "torch_version"))):
+        if not ok:
+            raise ValueError(f"its {name} is {getattr(record, name)!r}" + (f", its config's step {config.step}"
+                                                                          if name == "step" else ""))
+    history = record.history
+    if not isinstance(history, list) or not all(isinstance(row, dict) for row in history):
+        raise ValueError("its history is not a list of epochs")
+    if [row.get("epoch") for row in history] != list(range(1, config.epochs + 1)):
+        raise ValueError(f"its history holds epochs {[row.get('epoch') for row in history]}, not the "
+                         f"{config.epochs} of its config")
+    keys = ACCURACIES + (("ema_test_acc",) if any("ema_test_acc" in row for row in history) else ())
+    for row in history:
+        if bad := [key for key in keys if not _number(row.get(key), 0, 100)]:
+            raise ValueError(f"epoch {row['epoch']}'s {bad[0]} is {row.get(bad[0])!r}, not a percentage")
+
+
 def load_record(path):
-    """A RunRecord read back from its JSON file; a file that is not one gives a RecordError naming it."""
+    """A RunRecord read back from its JSON file; a file that is not one, or whose values cannot be a
+    finished run's (``check_record``), gives a RecordError naming it."""
     try:
         record = RunRecord(**json.loads(Path(path).read_text()))
-        step_number(StepConfig(**record.config).step)
-        if not record.history or not all(isinstance(row, dict) and {"epoch", "train_acc", "test_acc"} <= row.keys()
-                                          for row in record.history):
-            raise ValueError("its history is empty or lacks epoch, train_acc, test_acc")
+        check_record(record)
     except (OSError, ValueError, TypeError) as error:
         where = repo_relative(path)
         fix = ("delete it or move it away" if where.is_absolute()
@@ -120,10 +159,32 @@ def weights_path(path):
     return Path(path).with_suffix(".pt")
 
 
-def save_weights(state, path):
-    """Write ``state`` (state dicts) with torch.save, atomically."""
-    with atomic_file(path, "wb") as f:
-        torch.save(state, f)
+def save_weights(state, path, exclusive=False):
+    """Write ``state`` (state dicts) with torch.save, atomically (``exclusive``: never over other
+    weights, as ``atomic_file``); torch's own write errors (a full disk) are raised as OSError."""
+    try:
+        with atomic_file(path, "wb", exclusive=exclusive) as f:
+            torch.save(state, f)
+    except RuntimeError as error:  # torch.save's writer reports a failed write so
+        raise OSError(f"torch.save failed: {str(error).splitlines()[0]}") from None
+
+
+@contextlib.contextmanager
+def saving(folder):
+    """Hold the folder's save lock: archiving, writing a record and writing its weights are one step
+    that no other process's save can come between (no record is lost, none sits beside another
+    run's weights). Where there is no flock (Windows), the exclusive creates alone guard."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def record_filename(step, seed):
@@ -177,16 +238,24 @@ def refuse_overwrite(path):
 UNSAVED = "era_mnist_unsaved"  # in the system's temporary folder: a record that cannot go where it belongs
 
 
-def write_record(record, path, overwrite=False):
-    """``save_record``, and say where; a record that cannot be written there (a read-only folder, a
-    full disk, a name already taken) never costs the run: see ``keep_unsaved``. Returns True when
-    the record went to ``path``."""
+def write_record(record, path, overwrite=False, weights=None):
+    """``save_record``, and say where; ``weights`` (the final state dicts), when given, go beside it
+    (``weights_path``). A record that cannot be written there (a read-only folder, a full disk, a
+    name already taken) never costs the run: see ``keep_unsaved``. Returns True when the record
+    went to ``path``."""
     try:
         save_record(record, path, overwrite)
     except OSError as error:
-        keep_unsaved(record, repo_relative(path.parent), error)
+        keep_unsaved(record, repo_relative(path.parent), error, weights, path.name)
         return False
     print(f"Record written to {repo_relative(path)}", flush=True)
+    try:
+        if weights is not None:
+            save_weights(weights, weights_path(path), exclusive=not overwrite)
+    except OSError as error:
+        print(f"warning: the final weights could not be written beside the record ({error.strerror or error}), "
+              "so they are dropped: the record is complete, but re-rendering its notebook will train it again",
+              file=sys.stderr)
     return True
 
 
@@ -202,60 +271,72 @@ def save_run(record, overwrite=False, evidence=False, weights=None):
     """Write a finished run's record where its mode puts it (with ``evidence``, a full run goes to
     the committed Data/runs/), an earlier one moved to ``previous/`` beside it (replaced with
     ``overwrite``), and say where; ``weights`` (the final state dicts), when given, go beside it
-    (``weights_path``). A folder that cannot be written (read-only, full) never costs
-    the run: see ``keep_unsaved``. Returns True when the record went where it belongs."""
+    (``weights_path``). The folder's save lock (``saving``) keeps concurrent saves of one step and
+    seed apart. A folder that cannot be written (read-only, full) never costs the run: see
+    ``keep_unsaved``. Returns True when the record went where it belongs."""
     overwrite = overwrite or record.mode == "smoke"  # smoke records are throwaway: a rerun replaces them
     folder = None
     try:
         folder = output_dir("runs", "evidence" if evidence and record.mode == "full" else record.mode)
-        if not overwrite and (kept := archive_existing(folder / record.filename)):
-            print(f"The previous record of this step and seed was moved to {repo_relative(kept)}")
+        path = folder / record.filename
+        with saving(folder):
+            if not overwrite and (kept := archive_existing(path)):
+                print(f"The previous record of this step and seed was moved to {repo_relative(kept)}")
+            with contextlib.suppress(OSError):  # else the record cannot go there either: write_record keeps it
+                weights_path(path).unlink(missing_ok=True)  # a replaced run's weights never pass for this one's
+            return write_record(record, path, overwrite, weights)
     except OSError as error:
-        keep_unsaved(record, repo_relative(folder or error.filename or "its runs folder"), error)
+        keep_unsaved(record, repo_relative(folder or error.filename or "its runs folder"), error, weights)
         return False
-    path = folder / record.filename
-    try:
-        weights_path(path).unlink(missing_ok=True)  # a replaced run's weights must never pass for this one's
-    except OSError:
-        pass  # the record cannot go there either: write_record keeps it elsewhere
-    if not write_record(record, path, overwrite):
-        return False
-    try:
-        if weights is not None:
-            save_weights(weights, weights_path(path))
-    except OSError as error:
-        print(f"warning: the final weights could not be written beside the record ({error.strerror or error}): "
-              "the record is complete, but re-rendering its notebook will train it again", file=sys.stderr)
-    return True
 
 
-def keep_unsaved(record, home, error):
-    """Write a record that could not go ``home`` into the temporary folder's era_mnist_unsaved/,
-    under a name no other record has, or else print it as JSON; and say which, and why."""
+def keep_unsaved(record, home, error, weights=None, name=None):
+    """Write a record that could not go ``home`` (as ``name``, default its own file name) into the
+    temporary folder's era_mnist_unsaved/, under a name no other record has, with its ``weights``
+    when given, or else print it as JSON; and say which, and why."""
     failed = f"error: the record could not be written to {home} ({error.strerror or error})"
     folder, path = Path(tempfile.gettempdir()) / UNSAVED, None
     text = json.dumps(asdict(record), indent=1) + "\n"
+    name = name or record.filename
     try:
         folder.mkdir(exist_ok=True)
-        path = reserve(folder, Path(record.filename).stem, ".json")
+        path = reserve(folder, Path(name).stem, ".json")
         write_atomically(path, text)
     except OSError as spare_error:
         if path:
             path.unlink(missing_ok=True)
-        print(f"{failed}, nor to {folder} ({spare_error.strerror or spare_error}); here it is, to save by hand:",
-              file=sys.stderr)
+        print(f"{failed}, nor to {folder} ({spare_error.strerror or spare_error}); here it is, to save by hand"
+              f"{'' if weights is None else ' (its final weights are dropped)'}:", file=sys.stderr)
         print(text, end="")
         return
-    print(f"{failed}; it was written to {path} instead: move it to {home} once that folder can be written",
+    try:
+        if weights is not None:
+            save_weights(weights, weights_path(path), exclusive=True)
+        kept = "" if weights is None else f", its weights beside it ({weights_path(path).name})"
+    except OSError as weights_error:
+        kept = f"; its final weights are dropped ({weights_error.strerror or weights_error})"
+    print(f"{failed}; it was written to {path} instead{kept}: once {home} can be written, first move any {name} "
+          f"there into {home}/previous/ (a record is never overwritten), then move this one there as {name}",
           file=sys.stderr)
+
+
+RECORD_NAME = re.compile(r"step(\d\d)_seed(\d+)\.json")  # as record_filename names a record
 
 
 def full_records():
     """{step: {seed: RunRecord}} of the committed full runs under Data/runs/: only a full run of its
-    step's own configuration counts (earlier ones in previous/, custom runs, aside)."""
+    step's own configuration counts (earlier ones in previous/, custom runs, aside), and only a
+    file named as save_run names one (a copy such as step05_seed2_old.json is no run of its own);
+    a record whose name says another step or seed than it holds gives a RecordError."""
     records = {}
     for path in sorted(output_dir("runs", "evidence").glob("step*_seed*.json")):
+        if not (named := RECORD_NAME.fullmatch(path.name)):
+            continue
         record = load_record(path)
+        if (record.step, record.seed) != (int(named[1]), int(named[2])):
+            raise RecordError(f"run record {repo_relative(path)} holds step {record.step}, seed {record.seed}, not "
+                              f"the step and seed its name says: restore it with `git checkout -- "
+                              f"{repo_relative(path)}` if it is committed, else delete it")
         if record.mode == "full" and StepConfig(**record.config) == step_config(record.step):
             records.setdefault(record.step, {})[record.seed] = record
     return records

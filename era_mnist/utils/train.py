@@ -23,7 +23,10 @@ def pick_device(device=None):
     """``device`` if given ("cpu", "cuda", a torch.device), else CUDA when present, else the CPU."""
     if device in (None, "auto"):
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(device)
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise DeviceError(f"unknown device {device!r}: use 'auto', 'cpu' or 'cuda' (CLI: --device)") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise DeviceError("CUDA was asked for but no GPU is available here: use device='cpu' "
                            "(CLI: --device cpu), or on Colab choose Runtime > Change runtime type > GPU")
