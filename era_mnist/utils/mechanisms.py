@@ -295,7 +295,7 @@ def format_passes(passes, index=0, top=3):
     return "\n".join(lines)
 
 
-def trained_network(step, seed=1, network=None, device="cpu"):
+def trained_network(step, seed=1, *, network=None, device="cpu"):
     """``network`` (default: a fresh ``build(step)``) with the final weights of the committed full
     run of ``step`` and ``seed`` (Data/runs/, kept beside its record), in eval mode. Step 8's
     network takes step 7's weights: dropout has none."""
