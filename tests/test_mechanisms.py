@@ -89,7 +89,7 @@ def test_dropout_passes_differ_in_train_mode_and_agree_in_eval_mode(batch):
     assert not torch.equal(passes["on"][0], passes["on"][1])
     assert torch.equal(passes["off"][0], passes["off"][1])
     assert torch.allclose(passes["off"][0].sum(1), torch.ones(4))
-    assert "dropout on , pass 2" in m.format_passes(passes)
+    assert "dropout on,  pass 2" in m.format_passes(passes)
     assert m.dropout_passes(m.fresh_network(4), x[:4])["on"][0].equal(m.dropout_passes(m.fresh_network(4), x[:4])
                                                                      ["off"][0])  # no dropout, no difference
 

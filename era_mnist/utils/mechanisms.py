@@ -157,11 +157,11 @@ def batchnorm_check(model, x):
 def format_layer_stats(stats):
     """``layer_stats`` as a table, one line per layer: the range over its channels of the mean and
     the std of its input and of its output."""
-    def span(t, digits=2):
-        return f"{float(t.min()):+.{digits}f} to {float(t.max()):+.{digits}f}"
-    lines = [f"{'layer':<9} {'input mean':>18} {'input std':>16} {'output mean':>20} {'output std':>16}"]
-    lines += [f"{s.name:<9} {span(s.in_mean):>18} {span(s.in_std):>16} {span(s.out_mean, 4):>20} {span(s.out_std):>16}"
-              for s in stats]
+    def span(t, digits=2, sign="+"):
+        return f"{float(t.min()):{sign}.{digits}f} to {float(t.max()):{sign}.{digits}f}"
+    lines = [f"{'layer':<9} {'input mean':>18} {'input std':>14} {'output mean':>20} {'output std':>14}"]
+    lines += [f"{s.name:<9} {span(s.in_mean):>18} {span(s.in_std, sign=''):>14} {span(s.out_mean, 4):>20} "
+              f"{span(s.out_std, sign=''):>14}" for s in stats]
     return "\n".join(lines)
 
 
@@ -192,8 +192,8 @@ def plot_batchnorm(stats, scales, title="", save=None):
         left.errorbar(xs, mean, yerr=std, fmt="o", ms=3, capsize=2, color=colour, label=label)
     left.axhline(0, color="black", lw=0.6)
     left.set(xlabel=f"channel of {stats.name}", ylabel="mean +- std over the batch",
-             title="one layer, per channel, on one batch")
-    left.legend(fontsize=7)
+             title="one layer, per channel, on one batch", xticks=channels[::2].tolist())
+    left.legend(fontsize=7, loc="lower left", framealpha=0.9)
     for label, (names, values) in scales.items():
         right.plot(names, values, marker="o", label=label)
     right.set(yscale="log", ylabel="output std (mean over channels)", title="the signal's scale, layer by layer")
@@ -287,11 +287,11 @@ def format_mode_accuracies(rows):
 def format_passes(passes, index=0, top=3):
     """``dropout_passes`` for image ``index``: each pass's ``top`` digits and their probabilities."""
     lines = []
-    for key, what in (("on", "dropout on "), ("off", "dropout off")):
+    for key, what in (("on", "dropout on,"), ("off", "dropout off,")):
         for n, p in enumerate(passes[key], 1):
             best = p[index].topk(top)
             shown = "  ".join(f"{int(d)}: {100 * float(v):8.4f}%" for v, d in zip(best.values, best.indices))
-            lines.append(f"{what}, pass {n}:  {shown}")
+            lines.append(f"{what:<12} pass {n}:  {shown}")
     return "\n".join(lines)
 
 
