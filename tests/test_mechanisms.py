@@ -1,0 +1,150 @@
+"""The "How it works" demonstrations (era_mnist.utils.mechanisms): each one computes what its
+notebook says it computes, on small batches, in seconds."""
+import pytest
+import torch
+import torch.nn as nn
+
+from era_mnist.model import build
+from era_mnist.utils import mechanisms as m
+
+
+@pytest.fixture(scope="module")
+def batch():
+    g = torch.Generator().manual_seed(0)
+    return torch.randn(32, 1, 28, 28, generator=g), torch.randint(0, 10, (32,), generator=g)
+
+
+@pytest.mark.parametrize("step", [2, 3, 4, 6, 7])
+def test_parameter_rows_sum_to_the_model_total(step):
+    model = build(step)
+    rows = m.parameter_rows(model)
+    assert sum(r.count for r in rows) == sum(p.numel() for p in model.parameters())
+    for r in rows:  # the formula is the count
+        assert eval(r.formula) == r.count, r
+
+
+def test_parameter_formula_is_k_k_cin_cout():
+    assert m.parameter_formula(nn.Conv2d(10, 20, 3, bias=False)) == "3*3*10*20"
+    assert m.parameter_formula(nn.Conv2d(10, 20, 3)) == "3*3*10*20 + 20"
+    assert m.parameter_formula(nn.BatchNorm2d(7)) == "2*7"
+    rows = m.parameter_rows(build(3))
+    assert rows[-1].name == "head" and rows[-1].count == 7 * 7 * 10 * 10
+    text = m.format_parameter_rows(rows, m.parameter_rows(build(2)), "step 2")
+    assert "194,884" in text and "10,790" in text and "73,728" in text
+
+
+def test_plots_draw(tmp_path, batch):
+    x, _ = batch
+    fig = m.plot_parameters(m.parameter_rows(build(3)), save=tmp_path / "p.png")
+    assert (tmp_path / "p.png").exists() and fig.axes
+    stats = m.layer_stats(build(4), x)[2]
+    m.plot_batchnorm(stats, {"a": (["conv1", "conv2"], [1.0, 0.5])}, save=tmp_path / "b.png")
+    m.plot_mixing({"gap": m.channel_mixing(nn.AvgPool2d(7))}, save=tmp_path / "m.png")
+    assert (tmp_path / "b.png").exists() and (tmp_path / "m.png").exists()
+
+
+def test_batchnorm_in_train_mode_gives_mean_0_std_1_per_channel(batch):
+    x, _ = batch
+    model = m.fresh_network(4)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    stats = m.layer_stats(model, x)
+    assert len(stats) == 7
+    for s in stats:  # a fresh BatchNorm: gamma 1, beta 0
+        assert s.out_mean.abs().max() < 1e-4
+        assert torch.allclose(s.out_std, torch.ones_like(s.out_std), atol=0.02)
+        assert s.in_std.min() > 0
+    for k, v in model.state_dict().items():  # a copy ran: the running statistics did not move
+        assert torch.equal(v, before[k]), k
+    assert max(m.batchnorm_check(model, x).values()) < 1e-4
+    assert "conv3.1" in m.format_layer_stats(stats)
+
+
+def test_batchnorm_by_hand_is_the_formula():
+    bn = nn.BatchNorm2d(3).train()
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor([1.0, 2.0, 0.5]))
+        bn.bias.copy_(torch.tensor([0.0, 1.0, -1.0]))
+    x = torch.randn(8, 3, 5, 5) * 4 + 3
+    y = m.batchnorm_by_hand(bn, x)
+    assert torch.allclose(y, bn(x), atol=1e-5)
+    assert torch.allclose(y.mean((0, 2, 3)), bn.bias, atol=1e-5)  # the output's mean is beta
+    assert torch.allclose(y.std((0, 2, 3), unbiased=False), bn.weight, atol=1e-3)  # its std gamma
+
+
+def test_without_batchnorm_the_signal_shrinks_and_with_it_holds(batch):
+    x, _ = batch
+    names = ["conv1", "conv3", "conv6", "head"]
+    light = m.block_output_std(m.fresh_network(3), x, names)
+    normed = m.block_output_std(m.fresh_network(4), x, names)
+    assert light[-1] < light[0] / 20  # step 3's default initialisation shrinks it layer by layer
+    assert min(normed[:-1]) > 0.3
+
+
+def test_dropout_passes_differ_in_train_mode_and_agree_in_eval_mode(batch):
+    x, _ = batch
+    model = m.fresh_network(5)
+    state = torch.get_rng_state()
+    passes = m.dropout_passes(model, x[:4])
+    assert torch.equal(state, torch.get_rng_state())  # the global random state is untouched
+    assert not torch.equal(passes["on"][0], passes["on"][1])
+    assert torch.equal(passes["off"][0], passes["off"][1])
+    assert torch.allclose(passes["off"][0].sum(1), torch.ones(4))
+    assert "dropout on,  pass 2" in m.format_passes(passes)
+    plain = m.dropout_passes(m.fresh_network(4), x[:4])  # step 4 has no dropout: nothing differs
+    assert torch.equal(plain["on"][0], plain["off"][0]) and torch.equal(plain["on"][0], plain["on"][1])
+
+
+def test_dropout_zeroes_about_p_and_scales_the_rest_by_1_over_1_minus_p(batch):
+    x, _ = batch
+    stats = m.dropout_mask_stats(m.fresh_network(5), x)
+    assert set(stats) == {"conv3.3", "conv5.3"}
+    for p, zeroed, scale in stats.values():
+        assert p == 0.1 and abs(zeroed - p) < 0.03 and scale == pytest.approx(1 / (1 - p), rel=1e-4)
+
+
+def test_measured_accuracy_by_mode(batch):
+    x, y = batch
+    with_dropout = m.fresh_network(7)
+    without = m.fresh_network(8)
+    without.load_state_dict(with_dropout.state_dict())  # step 8 is step 7 without dropout: same weights
+    a, b = m.mode_accuracies(with_dropout, x, y, batch_size=16), m.mode_accuracies(without, x, y, batch_size=16)
+    assert a["eval"] == b["eval"] == b["dropout"]  # dropout alone is all that differs
+    assert m.measured_accuracy(with_dropout, x, y, "eval") == a["eval"]
+    assert "train mode" in m.format_mode_accuracies({"step 7": a, "step 8": b})
+
+
+def test_trained_network_loads_the_committed_weights():
+    net = m.trained_network(7, network=build(8))  # dropout has no weights: step 8's net takes step 7's
+    assert not net.training and len(m.dropout_layers(net)) == 0
+    assert not torch.equal(net.conv1[0].weight, build(8).conv1[0].weight)
+
+
+def test_gap_keeps_each_channel_to_itself_and_the_7x7_head_mixes_them(batch):
+    x, _ = batch
+    gap = m.channel_mixing(build(6).gap)
+    assert torch.allclose(gap, torch.eye(10), atol=1e-5)  # +1 on a channel's map: +1 on its own output only
+    head = m.channel_mixing(build(5).head)
+    assert (head > 0).all()  # every class score listens to every channel
+    rows = m.shapes_through(build(6), x[:2], names=("conv6", "gap"))
+    assert rows == [("conv6", (10, 7, 7), 220), ("gap", (10, 1, 1), 0)]
+    assert "10x1x1" in m.format_shapes(rows)
+    five = m.shapes_through(build(5), x[:2], names=("head",))
+    assert five == [("head", (10, 1, 1), 4900)]
+
+
+def test_rotation_turns_by_the_angle_and_zero_leaves_the_image():
+    x = torch.zeros(1, 1, 28, 28)
+    x[0, 0, 4:24, 13:15] = 1  # a vertical bar
+    assert torch.allclose(m.rotated(x, 0), x, atol=1e-5)
+    flat = m.rotated(x, 90)
+    assert flat[0, 0, 13:15, 4:24].mean() > 0.9 and flat[0, 0, 4:24, 13:15].mean() < 0.2  # now horizontal
+    seven = m.rotated(x, 7)
+    assert 0 < (seven - x).abs().sum() < (flat - x).abs().sum()
+
+
+def test_rotation_accuracy_averages_both_directions(batch):
+    x, y = batch
+    model = m.fresh_network(8).eval()
+    acc = m.rotation_accuracy(model, x, y, [0, 45])
+    assert acc[0] == m.measured_accuracy(model, x, y)
+    assert set(acc) == {0, 45}
