@@ -22,5 +22,5 @@ from .plots import (plot_ablation, plot_confusion_matrix, plot_digits, plot_hist
 from .records import (RecordError, RunRecord, analysed, full_records, kept_weights, load_record, record_path,
                       save_run)
 from .report import Analysis, context_label, format_result, seed_table
-from .results import AVERAGED, LAST, RULE, TARGET, epochs_at_target, last_min, run_summary, seed_summary
+from .results import AVERAGED, LAST, RULE, TARGET, epochs_at_target, run_summary, seed_summary
 from .train import DeviceError, device_name, evaluate, fit, pick_device, seed_everything, train_epoch

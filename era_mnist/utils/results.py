@@ -45,11 +45,6 @@ def best(history, key="test_acc"):
     return row[key], row["epoch"]
 
 
-def last_min(history, key="test_acc"):
-    """The rule's measure of a run: ``RULE.measure``."""
-    return RULE.measure(history, key)
-
-
 @dataclass(frozen=True)
 class RunSummary:
     """What one run comes to: its best train accuracy, best ``key`` accuracy and epoch, the epochs at target."""
