@@ -1,8 +1,8 @@
 """The networks of the step series, one plain ``nn.Module`` per architecture.
 
 Each layer's comment gives its output size (channels x height x width for a 28x28 input)
-and its receptive field (RF) in input pixels. ``build(step)`` returns a step's network, as the
-step table (``era_mnist.steps``) names it.
+and its receptive field (RF) in input pixels. The step table (``era_mnist.steps``) names which
+network each step builds (``steps.build(step)``); this module imports nothing of the package.
 Steps 4-5 and 7-10 share a class whose ``dropout`` argument is the step's change; steps
 8, 9 and 10 share one network and change how it is trained.
 """
@@ -317,12 +317,6 @@ class PoolNet(nn.Module):
         return F.log_softmax(x.flatten(1), dim=1)
 
 
-# networks a configuration can name besides its step's own (``StepConfig.arch``): the search's
+# networks a configuration can name besides its step's own (``StepConfig.arch``): the search's and the ablation's
 ARCHS = {"CapacityNet": CapacityNet, "CapacityAblation": CapacityAblation, "SlimNet": SlimNet, "PoolNet": PoolNet}
 
-
-def build(step, **widths):
-    """A fresh network for ``step`` (a step number or its short name, e.g. ``build(10)``), as the
-    step table in ``era_mnist.steps`` names it; ``widths`` go to the network's class."""
-    from .steps import build as build_step  # the table imports the networks from here
-    return build_step(step, **widths)

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from era_mnist.model import build
+from era_mnist.steps import build
 from era_mnist.utils import mechanisms as m
 
 

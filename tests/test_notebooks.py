@@ -28,7 +28,7 @@ def test_notebook_structure(name):
     colab = next(c for c in cells if c.cell_type == "code")
     assert '"google.colab" in sys.modules' in colab.source and "pip install -q --no-deps -e" in colab.source
     code = "\n".join(c.source for c in cells if c.cell_type == "code")
-    assert "from era_mnist.model import" in code and "from era_mnist.utils import" in code
+    assert "from era_mnist.steps import" in code and "from era_mnist.utils import" in code
     assert re.search(rf"config = step_config\({step}\)", code)
     assert f"show_network({step})" in code and (step == 1 or f"show_changes({step}" in code)  # the lesson's code
     headings = [line for c in cells if c.cell_type == "markdown" for line in c.source.splitlines()

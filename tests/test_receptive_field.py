@@ -1,4 +1,4 @@
-from era_mnist.model import build
+from era_mnist.steps import build
 from era_mnist.utils import receptive_field_table
 
 # Worked by hand: rf_out = rf_in + (k - 1) * jump_in, jump_out = jump_in * stride.

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from era_mnist.model import build
+from era_mnist.steps import build
 from era_mnist.utils.fast import EMA
 from era_mnist.utils import (DeviceLoader, evaluate, fit, make_optimizer, make_scheduler, run_step,
                              seed_everything, step_config)

@@ -21,7 +21,7 @@ from .records import record_path, weights_path
 def fresh_network(step, seed=1, device="cpu"):
     """A freshly initialised network of ``step``, its random weights drawn from ``seed`` (the global
     random state is left as it was): two steps' networks built with one seed start alike."""
-    from ..model import build
+    from ..steps import build
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return build(step).to(device)
@@ -299,7 +299,7 @@ def trained_network(step, seed=1, *, network=None, device="cpu"):
     """``network`` (default: a fresh ``build(step)``) with the final weights of the committed full
     run of ``step`` and ``seed`` (Data/runs/, kept beside its record), in eval mode. Step 8's
     network takes step 7's weights: dropout has none."""
-    from ..model import build
+    from ..steps import build
     net = network if network is not None else build(step)
     state = torch.load(weights_path(record_path(step, seed, False)), map_location=device, weights_only=True)
     net.load_state_dict(state["model"])
