@@ -36,7 +36,8 @@ def check_widths(make, widths):
 
 @dataclass(frozen=True)
 class StepConfig:
-    """How one step trains. Anything a step does not name stays as the step before left it."""
+    """How one step trains. Anything a step does not name stays as the step it builds on left it
+    (``_series``); step 1 takes the defaults."""
     step: int
     epochs: int = 15
     batch_size: int = 128
@@ -99,12 +100,13 @@ class Step:
     notebook: str       # notebooks/StepNN_<notebook>.ipynb
     idea: str           # what this step changes, in a few words
     network: Callable   # builds the step's network (keyword arguments: its widths)
-    config: StepConfig  # how the step trains
+    changes: dict       # what its training changes in the training of the step it builds on
     reference: dict | None = None  # the published reference series' own figures: params, best_train, best_test
     validated_in: str | None = None  # the Optuna study whose records hold this step's many seeds (era_mnist.study)
     trial: int | None = None  # that study's trial whose recipe this step is: its records are this step's runs
     chosen_on: tuple = ()  # the seeds that study chose this step's recipe on; the others came after the choice
     builds_on: int | None = None  # the step this one changes (default: the one before it)
+    config: StepConfig | None = None  # how the step trains: its base's config with ``changes`` (``_series``)
 
     @property
     def base(self):
@@ -121,38 +123,47 @@ def _reference(params, best_train, best_test):
     return dict(params=params, best_train=best_train, best_test=best_test)
 
 
-_ONECYCLE = dict(rotation=7.0, nesterov=True, scheduler="onecycle", max_lr=0.05, ema_decay=0.999)
+def _series(steps):
+    """The table: each step's configuration is the one of the step it builds on with its ``changes``
+    (step 1's: the defaults), so that a step names only what it changes."""
+    table = {}
+    for step in steps:
+        base = table[step.base].config if step.base in table else StepConfig(step.number)
+        table[step.number] = replace(step, config=replace(base, step=step.number, **step.changes))
+    return table
 
-STEPS = {s.number: s for s in [
+
+STEPS = _series([
     Step(1, "setup", "Setup", "a working pipeline: data, net, train and test loop", model.SetupNet,
-         StepConfig(1), _reference(6_379_786, 99.85, 99.06)),  # batch 128, SGD lr 0.01 momentum 0.9
+         {}, _reference(6_379_786, 99.85, 99.06)),  # batch 128, SGD lr 0.01 momentum 0.9
     Step(2, "skeleton", "Skeleton", "the skeleton kept from here on", model.SkeletonNet,
-         StepConfig(2), _reference(194_884, 99.27, 98.86)),
+         {}, _reference(194_884, 99.27, 98.86)),
     Step(3, "lighter", "Lighter", "fewer channels", model.LightNet,
-         StepConfig(3), _reference(10_790, 98.88, 98.82)),
+         {}, _reference(10_790, 98.88, 98.82)),
     Step(4, "batchnorm", "BatchNorm", "batch normalization", model.BatchNormNet,
-         StepConfig(4), _reference(10_970, 99.75, 98.28)),
+         {}, _reference(10_970, 99.75, 98.28)),
     Step(5, "regularization", "Regularization", "dropout", partial(model.BatchNormNet, dropout=0.1),
-         StepConfig(5), _reference(10_970, 99.81, 99.28)),
+         {}, _reference(10_970, 99.81, 99.28)),
     Step(6, "gap", "GAP", "global average pooling", partial(model.GapNet, dropout=0.1),
-         StepConfig(6), _reference(6_070, 98.81, 98.72)),
+         {}, _reference(6_070, 98.81, 98.72)),
     Step(7, "capacity", "Capacity", "more depth, batch 64", partial(model.CapacityNet, dropout=0.1),
-         StepConfig(7, batch_size=64), _reference(7_884, 99.23, 99.23)),
+         dict(batch_size=64), _reference(7_884, 99.23, 99.23)),
     Step(8, "maxpool", "MaxPool", "dropout removed", model.CapacityNet,
-         StepConfig(8, batch_size=64), _reference(7_884, 99.34, 99.36)),
+         {}, _reference(7_884, 99.34, 99.36)),
     Step(9, "augmentation", "Augmentation", "random rotation +-7 degrees", model.CapacityNet,
-         StepConfig(9, batch_size=64, rotation=7.0), _reference(7_884, 99.31, 99.27)),
+         dict(rotation=7.0), _reference(7_884, 99.31, 99.27)),
     Step(10, "onecycle", "OneCycle", "OneCycleLR and averaged weights, 5 seeds", model.CapacityNet,
-         StepConfig(10, batch_size=128, **_ONECYCLE), _reference(7_884, 99.34, 99.56)),
+         dict(batch_size=128, nesterov=True, scheduler="onecycle", max_lr=0.05, ema_decay=0.999),
+         _reference(7_884, 99.34, 99.56)),
     Step(11, "smallest", "Smallest", "beyond the assignment: how small can it go, by a recorded search",
-         model.SlimNet, StepConfig(11, batch_size=64, **_ONECYCLE)),  # no reference: beyond the series
+         model.SlimNet, dict(batch_size=64)),  # no reference: beyond the series
     Step(12, "margin", "Margin",
          "looking for a margin for every seed: a recipe an Optuna study chose, measured on 20 seeds",
          partial(model.SlimNet, c1=8, c2=17, relu_last=True),  # trial 47 of the study under-8000: trial 31, c2=17
-         StepConfig(12, batch_size=64, **_ONECYCLE, final_div_factor=100.0, weight_decay=1e-6, label_smoothing=0.05,
-                    max_shift=0.05, max_scale=0.05, ema_warmup=True),
+         dict(batch_size=64, final_div_factor=100.0, weight_decay=1e-6, label_smoothing=0.05, max_shift=0.05,
+              max_scale=0.05, ema_warmup=True),
          validated_in="under-8000", trial=47, chosen_on=(1, 2, 3, 4), builds_on=10),  # not on step 11's search
-]}
+])
 
 
 def step_number(step):
