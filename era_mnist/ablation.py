@@ -183,6 +183,11 @@ def effects_table(rows):
     return "\n".join(lines)
 
 
+def ablation_figure(step):
+    """The file name of a step's ablation chart in the figures folder."""
+    return f"step{step:02d}_ablation.png"
+
+
 def plot_effects(step, rows, save=None):
     """``plots.plot_ablation`` of ``effects(step)``, titled with what made the runs."""
     from .utils.plots import plot_ablation

@@ -6,6 +6,7 @@ import time
 import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
 
+from .ablation import ABLATIONS, ablation_figure, effects, effects_table
 from .search import (PARETO_FIGURE, SEED_FRONT_FIGURE, STEP11, STUDIES, STUDY_FIGURE, STUDY_SEEDS, describe,
                      search_records, search_rows, step_runs, study_cost, study_rows)
 from .steps import STEPS, final_step, network_name, parameters, training_changes
@@ -129,6 +130,18 @@ def study_table_rows(study):
     return lines + ["", study_cost(study, smoke=False) + "."]
 
 
+def ablation_rows():
+    """The README's lines for every bundled step with an ablation run recorded: its table."""
+    lines = []
+    for step in ABLATIONS:
+        rows = effects(step)
+        if any(row.lows for row in rows):
+            lines += ["", f"Step {step} with each of its changes undone alone (`python -m era_mnist ablate --step "
+                      f"{step}`), the rule's measure per seed against step {step}'s own seeds (its notebook says what "
+                      "carried the step):", "", "```text", effects_table(rows), "```"]
+    return lines
+
+
 def results_markdown(records):
     """The README's results block, every number from the records."""
     runs = {step: step_seeds(step, records) for step in STEPS}
@@ -149,6 +162,7 @@ def results_markdown(records):
     for study in STUDIES:
         if table := study_table_rows(study):
             lines += [""] + table
+    lines += ablation_rows()
     figures = output_dir("figures", "evidence")
     pictures = [("step12_seed1_seeds.png", "step 12: every seed's test accuracy, the last 5 epochs shaded"),
                 ("step12_seed1_curves.png", "step 12 curves over step 10's"),
@@ -159,6 +173,7 @@ def results_markdown(records):
                 (STUDY_FIGURE, "Optuna studies: parameters against the worst seed, step 12 starred"),
                 (SEED_FRONT_FIGURE, "every configuration run on seeds 1-10: each seed and the mean, by parameters"),
                 ("step11_seed1_curves.png", "step 11 curves")]
+    pictures += [(ablation_figure(step), f"step {step}: each change undone alone, seeds 1-3") for step in ABLATIONS]
     lines.append("")
     lines += [f"![{what}](Data/figures/{name})" for name, what in pictures if (figures / name).exists()]
     return "\n".join(lines + [END])
