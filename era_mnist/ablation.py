@@ -125,6 +125,11 @@ class Effect:
                          + statistics.variance(self.own.values()) / len(self.own))
 
     @property
+    def text(self):
+        """The change and what undoing it did to the mean: "onecycle -0.02 points (2 SE 0.09)"."""
+        return f"{self.change.name} {self.delta:+.2f} points (2 SE {2 * self.se:.2f})"
+
+    @property
     def verdict(self):
         """"carried" (undoing it costs more than two standard errors), "hurt" (undoing it gains as
         much), "not shown" (within two), or "too few seeds"."""
