@@ -10,6 +10,7 @@ charts them.
 """
 import re
 from dataclasses import replace
+from typing import NamedTuple
 
 from .steps import STEPS, StepConfig, config_changes, network_parts, parameters, step_config
 from .utils.data import load_mnist
@@ -130,14 +131,27 @@ def is_step_recipe(step, config):
             and replace(config, step=step, arch=None, net=None) == step_config(step))
 
 
+class StudyRow(NamedTuple):
+    """One configuration of a study: its trial numbers ("0, 3"), network, parameters, changes to step
+    10's training, seeds, the worst seed's and the mean last-window minimum, the seeds that hold."""
+    trials: str
+    network: str
+    params: int
+    changes: str
+    seeds: int
+    worst: float
+    mean: float
+    held: int
+
+
 def study_rows(study, smoke=None):
-    """(trial numbers, network, parameters, changes to step 10's training, seeds, worst seed's
-    last-5 minimum, mean of the seeds', seeds that hold) per configuration of a study."""
+    """A ``StudyRow`` per configuration of a study."""
     rows = []
     for numbers, records in study_records(study, smoke).items():
         network, changes = recipe(StepConfig(**records[0].config))
         seeds = seed_summary(records, AVERAGED)
-        rows.append((numbers, network, records[0].params, changes, len(records), seeds.worst, seeds.mean, seeds.held))
+        rows.append(StudyRow(numbers, network, records[0].params, changes, len(records), seeds.worst, seeds.mean,
+                             seeds.held))
     return rows
 
 
@@ -161,11 +175,21 @@ def study_cost(study, smoke=None):
             "counted)")
 
 
+class FrontRow(NamedTuple):
+    """A study configuration trained on given seeds: its study, trial numbers, parameters, network,
+    changes to step 12's training, those seeds' summary of the averaged weights, their records."""
+    study: str
+    trials: str
+    params: int
+    network: str
+    changes: str
+    summary: object  # results.SeedSummary
+    runs: list
+
+
 def seed_front(seeds, smoke=None):
-    """Every study's configurations trained on each of ``seeds``, fewest parameters first, as
-    (study, trials, parameters, network, changes to step 12's training, those seeds' summary of
-    the averaged weights, their records): where the smallest network that holds for many seeds
-    lies, and how the mean falls below it."""
+    """A ``FrontRow`` per study configuration trained on each of ``seeds``, fewest parameters first:
+    where the smallest network that holds for many seeds lies, and how the mean falls below it."""
     rows = []
     for study in STUDIES:
         for trials, runs in study_records(study, smoke).items():
@@ -173,9 +197,9 @@ def seed_front(seeds, smoke=None):
             if len(runs) == len(seeds):
                 config = StepConfig(**runs[0].config)
                 changes = config_changes(config, step_config(12), skip=("step", "arch", "net"))
-                rows.append((study, trials, runs[0].params, recipe(config)[0], changes,
-                             seed_summary(runs, AVERAGED), runs))
-    return sorted(rows, key=lambda row: row[2])
+                rows.append(FrontRow(study, trials, runs[0].params, recipe(config)[0], changes,
+                                     seed_summary(runs, AVERAGED), runs))
+    return sorted(rows, key=lambda row: row.params)
 
 
 def seed_front_text(rows):
@@ -190,13 +214,13 @@ def seed_front_text(rows):
 def plot_seed_front(rows, figure=SEED_FRONT_FIGURE):
     """Chart ``seed_front``'s rows, every seed of each configuration and their mean against its
     parameters, and save it as ``figure`` in the figures folder; returns its path."""
-    runs = [r for row in rows for r in row[6]]
+    runs = [r for row in rows for r in row.runs]
     path = output_dir("figures") / figure
-    title = (f"Optuna studies: each configuration run on seeds {rows[0][5].seeds}, averaged weights\n"
+    title = (f"Optuna studies: each configuration run on seeds {rows[0].summary.seeds}, averaged weights\n"
              f"{runs[0].mode} runs on {devices(runs)}, torch {runs[0].torch_version}, {runs[0].config['epochs']} "
              "epochs each")
-    plot_seed_spread([(f"{study} #{trials}", n, [row[1] for row in s.rows]) for study, trials, n, _, _, s, _ in rows],
-                     title=title, save=path)
+    points = [(f"{row.study} #{row.trials}", row.params, [seed.low for seed in row.summary.rows]) for row in rows]
+    plot_seed_spread(points, title=title, save=path)
     return path
 
 
@@ -219,11 +243,19 @@ def describe(name):
     return ", ".join(f"{k}={v}" for k, v in {**changes.pop("net", {}), **changes}.items())
 
 
+class CandidateRow(NamedTuple):
+    """One hand-listed candidate: its name, parameters, seeds, worst seed's and mean last-window minimum."""
+    name: str
+    params: int
+    seeds: int
+    worst: float
+    mean: float
+
+
 def search_rows(found):
-    """(name, parameters, seeds, worst seed's last-5 minimum, mean of them) per candidate,
-    fewest parameters first."""
-    return sorted(((name, rs[0].params, len(rs), *worst_seed(rs)) for name, rs in found.items()),
-                  key=lambda row: (row[1], row[0]))
+    """A ``CandidateRow`` per candidate, fewest parameters first."""
+    return sorted((CandidateRow(name, rs[0].params, len(rs), *worst_seed(rs)) for name, rs in found.items()),
+                  key=lambda row: (row.params, row.name))
 
 
 def pareto_table(found):

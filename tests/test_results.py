@@ -7,7 +7,7 @@ from era_mnist.reproduce import (END, HEADLINE_END, HEADLINE_START, README, STAR
 from era_mnist.search import STEP11, STUDIES, candidate_config, search_records, step_runs, study_records
 from era_mnist.steps import STEPS, StepConfig, build, final_step, parameters
 from era_mnist.utils import AVERAGED, TARGET, epochs_at_target, format_result, full_records, seed_summary, seed_table
-from era_mnist.utils.results import SeedSummary, spans
+from era_mnist.utils.results import SeedRow, SeedSummary, spans
 
 RECORDS = full_records()
 
@@ -35,14 +35,14 @@ def test_readme_headline_is_written_from_the_final_steps_records():
 
 
 def test_seeds_are_named_as_a_range_only_without_gaps():
-    rows = lambda *seeds: [(s, 99.5, 99.5, 99.5) for s in seeds]  # noqa: E731
+    rows = lambda *seeds: [SeedRow(s, 99.5, 99.5, 99.5) for s in seeds]  # noqa: E731
     assert SeedSummary(rows(1, 2, 3, 4), 99.5, 99.5, 4).seeds == "1-4"
     assert SeedSummary(rows(1, 2, 5), 99.5, 99.5, 3).seeds == "1, 2, 5"
     assert spans([7, 12, 13, 14, 15]) == "7, 12-15" and spans([3, 4, 9]) == "3, 4, 9"  # epochs, listed as they are
 
 
 def test_every_seed_tied_at_the_worst_is_named():
-    rows = [(1, 99.5, 99.5, 99.5), (6, 99.4, 99.4, 99.4), (19, 99.4, 99.4, 99.4)]
+    rows = [SeedRow(1, 99.5, 99.5, 99.5), SeedRow(6, 99.4, 99.4, 99.4), SeedRow(19, 99.4, 99.4, 99.4)]
     assert SeedSummary(rows, 99.43, 99.4, 3).worst_seeds == "seeds 6, 19"
     assert SeedSummary(rows[:2], 99.45, 99.4, 2).worst_seeds == "seed 6"
 

@@ -2,6 +2,7 @@
 holds), and what a run and a set of seeds come to under it."""
 from dataclasses import dataclass
 from statistics import mean
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,14 @@ def run_summary(record, key="test_acc"):
                       epochs_at_target(record.history, key))
 
 
+class SeedRow(NamedTuple):
+    """One seed under the rule: its last-window minimum (the rule's measure), best and final accuracy."""
+    seed: int
+    low: float
+    best: float
+    final: float
+
+
 @dataclass(frozen=True)
 class SeedSummary:
     """A set of seeds under the rule: per seed (seed, last-5 minimum, best, final), in seed order;
@@ -71,18 +80,18 @@ class SeedSummary:
     @property
     def worst_seed(self):
         """The seed whose last-5 minimum is the lowest."""
-        return min(self.rows, key=lambda row: row[1])[0]
+        return min(self.rows, key=lambda row: row.low).seed
 
     @property
     def worst_seeds(self):
         """Every seed at the lowest last-5 minimum, as text: "seed 17", "seeds 6, 19" (a tie)."""
-        tied = [row[0] for row in self.rows if row[1] == self.worst]
+        tied = [row.seed for row in self.rows if row.low == self.worst]
         return f"seed{'s' if len(tied) > 1 else ''} {spans(tied)}"
 
     @property
     def seeds(self):
         """The seeds as text: "1-20", "1, 2, 5" (``spans``)."""
-        return spans([row[0] for row in self.rows])
+        return spans([row.seed for row in self.rows])
 
 
 def spans(numbers):
@@ -97,7 +106,7 @@ def spans(numbers):
 
 
 def seed_summary(records, key="test_acc"):
-    rows = [(r.seed, RULE.measure(r.history, key), best(r.history, key)[0], r.history[-1][key])
+    rows = [SeedRow(r.seed, RULE.measure(r.history, key), best(r.history, key)[0], r.history[-1][key])
             for r in sorted(records, key=lambda r: r.seed)]
-    lows = [row[1] for row in rows]
+    lows = [row.low for row in rows]
     return SeedSummary(rows, mean(lows), min(lows), sum(RULE.clears(low) for low in lows))
