@@ -5,7 +5,7 @@
 # CI runs; this is by hand only: each run downloads several GB (torch's CUDA wheels).
 #
 #   benchmarks/check_torch.sh 2.6.0 0.21.0
-#   PIP_INDEX_URL=https://download.pytorch.org/whl/cpu benchmarks/check_torch.sh 2.9.1 0.24.1  # CPU wheels, smaller
+#   TORCH_INDEX=https://download.pytorch.org/whl/cpu benchmarks/check_torch.sh 2.9.1 0.24.1  # CPU wheels, smaller
 #
 # A pair outside pyproject.toml's range that passes: widen the range there and in the README.
 set -euo pipefail
@@ -19,7 +19,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 -m venv "$work/venv"
 py=$work/venv/bin/python
-"$py" -m pip install -q "torch==$torch" "torchvision==$vision"
+"$py" -m pip install -q ${TORCH_INDEX:+--index-url "$TORCH_INDEX"} "torch==$torch" "torchvision==$vision"
 grep -v -E '^(torch|torchvision)==|^-e ' requirements.txt > "$work/requirements.txt"
 "$py" -m pip install -q -r "$work/requirements.txt"
 "$py" -m pip install -q --no-deps -e .  # the package as it is, whatever range it states

@@ -192,7 +192,7 @@ def storage_problem(url, error):
     if isinstance(error, sqlalchemy.exc.ArgumentError):
         return (f"--storage {url!r} is no database URL ({why}): give one such as sqlite:///path/to/studies.db "
                 "or postgresql://user:password@host:5432/database")
-    if isinstance(error, ImportError):
+    if isinstance(error, ImportError) and error.name in ("psycopg", "psycopg2", "pymysql", "MySQLdb"):
         return (f"storage {shown(url)} needs a database driver that is not installed ({why}): for PostgreSQL, "
                 "pip install -e .[postgres] (psycopg); or give another --storage")
     if (file := sqlite_file(url)) is None:
@@ -202,6 +202,8 @@ def storage_problem(url, error):
     if "readonly" in why or "read-only" in why:
         return (f"storage {where} cannot be written ({why}): make it and its folder writable, or copy it to a "
                 "writable folder and give that one (--storage sqlite:///PATH)")
+    if "not a database" not in why and "malformed" not in why:  # locked, full, a folder it cannot open...
+        return f"storage {where} cannot be opened ({why}): free what it names, then run the command again"
     restore = f"restore it with `git checkout -- {where}` if it is committed, else " if not where.is_absolute() else ""
     return (f"storage {where} is no readable Optuna database ({why}): {restore}move it away (a new search starts "
             f"a new one; the runs recorded in {repo_relative(file.parent)}/<study>/ are kept and read back)")
@@ -257,6 +259,8 @@ def load_study(name, url=None, create=True):
             for params in STARTS[name]:
                 study.enqueue_trial(params, skip_if_exists=True)
     except (sqlalchemy.exc.SQLAlchemyError, StorageInternalError, ImportError) as error:
+        if isinstance(error, ImportError) and error.name not in ("psycopg", "psycopg2", "pymysql", "MySQLdb"):
+            raise  # not a missing database driver: a real fault, to be seen whole
         raise StorageError(storage_problem(url, error)) from None
     return study
 
@@ -293,6 +297,9 @@ def search(name, trials, workers=1, url=None, device="auto"):
         p.start()
     for p in procs:
         p.join()
+    if failed := [p.exitcode for p in procs if p.exitcode]:
+        raise RuntimeError(f"{len(failed)} of {workers} search workers failed (exit codes {failed}): their "
+                           "messages are above; the trials they finished are kept")
 
 
 def validate(name, number, seeds, url=None, device="auto"):

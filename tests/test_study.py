@@ -169,11 +169,11 @@ def postgres_url():
         port = s.getsockname()[1]
     data = folder / "data"
     try:
-        subprocess.run([*as_user, bin / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "--no-sync"],
-                       check=True, capture_output=True, timeout=120)
-        subprocess.run([*as_user, bin / "pg_ctl", "-D", data, "-l", folder / "log", "-w", "-t", "60", "-o",
-                        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
-                       check=True, capture_output=True, timeout=120)
+        for command in ([bin / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "--no-sync"],
+                        [bin / "pg_ctl", "-D", data, "-l", folder / "log", "-w", "-t", "60", "-o",
+                         f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off", "start"]):
+            done = subprocess.run([*as_user, *command], capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, f"{command[0].name} failed: {done.stderr or done.stdout}"
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run([*as_user, bin / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"], capture_output=True)

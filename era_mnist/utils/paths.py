@@ -87,11 +87,11 @@ def atomic_file(path, mode="w", exclusive=False):
 
 def _link(tmp, path):
     """Put ``tmp`` at ``path`` unless a file is there: a hard link is created or fails as one step.
-    A file system without hard links (some network drives) is checked, then replaced."""
+    A file system without hard links (some network drives, FAT) is checked, then replaced."""
     try:
         os.link(tmp, path)
     except OSError as error:
-        if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+        if error.errno == errno.EEXIST:
             raise
         if path.exists():
             raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None

@@ -181,7 +181,8 @@ def saving(folder):
         return
     fd = os.open(folder, os.O_RDONLY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        with contextlib.suppress(OSError):  # a file system without locks (CIFS): the exclusive creates guard
+            fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)  # releases the lock
@@ -315,8 +316,9 @@ def keep_unsaved(record, home, error, weights=None, name=None):
         kept = "" if weights is None else f", its weights beside it ({weights_path(path).name})"
     except OSError as weights_error:
         kept = f"; its final weights are dropped ({weights_error.strerror or weights_error})"
-    print(f"{failed}; it was written to {path} instead{kept}: once {home} can be written, first move any {name} "
-          f"there into {home}/previous/ (a record is never overwritten), then move this one there as {name}",
+    pair = f"{name} (and its .pt)"
+    print(f"{failed}; it was written to {path} instead{kept}: once {home} can be written, first move any {pair} "
+          f"there into {home}/previous/ (a record is never overwritten), then move this one there as {pair}",
           file=sys.stderr)
 
 
@@ -330,10 +332,10 @@ def full_records():
     a record whose name says another step or seed than it holds gives a RecordError."""
     records = {}
     for path in sorted(output_dir("runs", "evidence").glob("step*_seed*.json")):
-        if not (named := RECORD_NAME.fullmatch(path.name)):
+        if not RECORD_NAME.fullmatch(path.name):
             continue
         record = load_record(path)
-        if (record.step, record.seed) != (int(named[1]), int(named[2])):
+        if path.name != record_filename(record.step, record.seed):
             raise RecordError(f"run record {repo_relative(path)} holds step {record.step}, seed {record.seed}, not "
                               f"the step and seed its name says: restore it with `git checkout -- "
                               f"{repo_relative(path)}` if it is committed, else delete it")
