@@ -322,7 +322,7 @@ def keep_unsaved(record, home, error, weights=None, name=None):
           file=sys.stderr)
 
 
-RECORD_NAME = re.compile(r"step(\d\d)_seed(\d+)\.json")  # as record_filename names a record
+RECORD_NAME = re.compile(r"step\d\d_seed(0|[1-9]\d*)\.json")  # as record_filename names a record
 
 
 def full_records():
