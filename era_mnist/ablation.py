@@ -100,7 +100,7 @@ def run_ablation(step, change, seed, data, device, evidence=False):
 @dataclass(frozen=True)
 class Effect:
     """What undoing one change does to the rule's measure (each seed's lowest test accuracy of the
-    last epochs, ``RULE.measure``) against the step's own runs on the same seeds."""
+    last epochs, ``RULE.measure``) against the step's own runs on the same seeds, seed by seed."""
     change: Change
     lows: dict       # seed -> the measure with the change undone (the seeds recorded so far)
     own: dict        # seed -> the step's own measure, on the same seeds
@@ -112,17 +112,22 @@ class Effect:
         return statistics.mean(self.lows.values())
 
     @property
+    def differences(self):
+        """Per seed, the measure with the change undone minus the step's own: the same seed draws the same
+        initial weights where the network is unchanged, and the same batches where the batch size is."""
+        return [self.lows[s] - self.own[s] for s in self.lows]
+
+    @property
     def delta(self):
-        """The mean with the change undone minus the step's own mean: negative where the change helped."""
-        return self.mean - statistics.mean(self.own.values())
+        """The mean difference: negative where the change helped the step."""
+        return statistics.mean(self.differences)
 
     @property
     def se(self):
-        """The standard error of ``delta``, from the spread of both sets of seeds (0 with one seed)."""
-        if min(len(self.lows), len(self.own)) < 2:
+        """The standard error of ``delta``, from the spread of the seeds' differences (0 with one seed)."""
+        if len(self.differences) < 2:
             return 0.0
-        return math.sqrt(statistics.variance(self.lows.values()) / len(self.lows)
-                         + statistics.variance(self.own.values()) / len(self.own))
+        return statistics.stdev(self.differences) / math.sqrt(len(self.differences))
 
     @property
     def text(self):
@@ -133,7 +138,7 @@ class Effect:
     def verdict(self):
         """"carried" (undoing it costs more than two standard errors), "hurt" (undoing it gains as
         much), "not shown" (within two), or "too few seeds"."""
-        if not self.se:
+        if len(self.differences) < 2:
             return "too few seeds"
         return "carried" if self.delta < -2 * self.se else "hurt" if self.delta > 2 * self.se else "not shown"
 

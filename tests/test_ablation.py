@@ -54,12 +54,13 @@ def effect(lows, own):
     return Effect(Change("x", "x", {}), *seeds, (), ())
 
 
-def test_effect_judges_the_difference_against_two_standard_errors():
-    assert effect([99.1, 99.2, 99.3], [99.4, 99.5, 99.6]).verdict == "carried"
+def test_effect_judges_the_seed_by_seed_difference_against_two_standard_errors():
+    assert effect([99.1, 99.2, 99.3], [99.4, 99.5, 99.6]).verdict == "carried"  # every seed 0.3 lower
     assert effect([99.4, 99.5, 99.6], [99.1, 99.2, 99.3]).verdict == "hurt"
-    close = effect([99.35, 99.45, 99.55], [99.4, 99.5, 99.6])
-    assert close.delta == pytest.approx(-0.05) and close.se == pytest.approx(0.1 * (2 / 3) ** 0.5)
+    close = effect([99.45, 99.40, 99.60], [99.4, 99.5, 99.6])  # +0.05, -0.10, 0.00
+    assert close.delta == pytest.approx(-0.05 / 3) and close.se == pytest.approx(0.0764 / 3 ** 0.5, abs=1e-3)
     assert close.verdict == "not shown"
+    assert effect([99.35, 99.60, 99.50], [99.4, 99.5, 99.6]).verdict == "not shown"  # the mean alone is no verdict
     assert effect([99.1], [99.5]).verdict == "too few seeds"
 
 
