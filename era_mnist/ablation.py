@@ -131,8 +131,8 @@ class Effect:
 
     @property
     def text(self):
-        """The change and what undoing it did to the mean: "onecycle -0.02 points (2 SE 0.09)"."""
-        return f"{self.change.name} {self.delta:+.2f} points (2 SE {2 * self.se:.2f})"
+        """The change and what undoing it did: "onecycle (-0.02 points, 2 SE 0.09)"."""
+        return f"{self.change.name} ({self.delta:+.2f} points, 2 SE {2 * self.se:.2f})"
 
     @property
     def verdict(self):
