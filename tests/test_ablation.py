@@ -135,3 +135,14 @@ def test_each_bundled_step_with_ablation_runs_shows_them(step):
         pytest.skip(f"no ablation run of step {step} recorded yet")
     code = "\n".join(c.source for c in nbformat.read(notebook_path(step), 4).cells if c.cell_type == "code")
     assert f"effects({step})" in code and f"plot_effects({step}, " in code
+
+
+def test_the_chart_joins_each_seed_to_the_steps_own_run_and_bars_the_mean():
+    from matplotlib.collections import LineCollection
+    from era_mnist.utils import plot_ablation
+    ax = plot_ablation([("a", {1: 99.3, 2: 99.6}), ("b", {})], {1: 99.4, 2: 99.5}).axes[0]
+    joins = sorted(tuple(line.get_xdata()) for line in ax.lines if len(line.get_xdata()) == 2
+                   and line.get_ydata()[0] == line.get_ydata()[1])
+    assert joins == [(99.4, 99.3), (99.5, 99.6)]  # seed 1 with seed 1, seed 2 with seed 2
+    bars = [seg for c in ax.collections if isinstance(c, LineCollection) for seg in c.get_segments()]
+    assert len(bars) == 1 and bars[0][0][0] == pytest.approx(99.45)  # the mean of row a; none for b

@@ -227,24 +227,29 @@ def plot_seed_spread(points, title="", save=None):
 
 
 def plot_ablation(rows, own, title="", save=None):
-    """A leave-one-out ablation: one line per change undone (``rows``: (label, {seed: measure})),
-    a dot per seed and a bar at their mean, over a grey band from the lowest to the highest of the
-    step's own seeds (``own``: {seed: measure}) with a dashed line at their mean. Left of the band:
-    undoing the change cost accuracy, so the step needed it."""
-    fig, ax = plt.subplots(figsize=(10, 0.45 * len(rows) + 1.6))
+    """A leave-one-out ablation, seed by seed: one line per change undone (``rows``: (label, {seed:
+    measure})), each seed's measure with the change undone (blue, one marker per seed) joined to the
+    step's own run of that seed (grey: ``own``, {seed: measure}), a bar at the mean, over a grey band
+    from the lowest to the highest of the step's own seeds. Left of its grey partner: undoing the
+    change cost that seed accuracy, so the step needed it."""
+    fig, ax = plt.subplots(figsize=(10, 0.5 * len(rows) + 1.6))
+    markers = dict(zip(sorted(own), "o^sDvP*X"))
     lows = list(own.values())
-    ax.axvspan(min(lows), max(lows), color="grey", alpha=0.2, label=f"the step's own seeds {spans(sorted(own))}")
-    ax.axvline(sum(lows) / len(lows), color="grey", ls="--", lw=1, label="their mean")
+    ax.axvspan(min(lows), max(lows), color="grey", alpha=0.15, label=f"the step's own seeds {spans(sorted(own))}")
     for y, (label, measures) in enumerate(rows):
-        values = list(measures.values())
-        ax.scatter(values, [y] * len(values), s=18, color="tab:blue", zorder=3)
-        if values:
-            ax.vlines(sum(values) / len(values), y - 0.3, y + 0.3, color="tab:blue", lw=2.5, zorder=4)
-    ax.scatter([], [], s=18, color="tab:blue", label="a seed with the change undone")
-    ax.plot([], [], color="tab:blue", lw=2.5, label="their mean")
+        for k, (seed, value) in enumerate(sorted(measures.items())):
+            at = y + 0.12 * (k - (len(measures) - 1) / 2)  # the seeds one above the other
+            ax.plot([own[seed], value], [at, at], color="grey", lw=0.8, zorder=2)
+            ax.scatter([own[seed]], [at], s=16, color="grey", marker=markers[seed], zorder=3)
+            ax.scatter([value], [at], s=22, color="tab:blue", marker=markers[seed], zorder=3)
+        if measures:
+            ax.vlines(sum(measures.values()) / len(measures), y - 0.3, y + 0.3, color="tab:blue", lw=2.5, zorder=4)
+    for seed, marker in markers.items():
+        ax.scatter([], [], s=22, color="tab:blue", marker=marker, label=f"seed {seed} undone (grey: the step's own)")
+    ax.plot([], [], color="tab:blue", lw=2.5, label="the mean with the change undone")
     ax.axvline(TARGET, color="black", ls=":", lw=0.8, label=f"{TARGET} %")
     ax.set_yticks(range(len(rows)), [label for label, _ in rows])
-    ax.invert_yaxis()
+    ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set(xlabel=f"lowest test accuracy of the last {LAST} epochs (%)")
     ax.grid(alpha=0.3, axis="x")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
