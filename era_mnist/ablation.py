@@ -8,6 +8,7 @@ read back, so an interrupted ablation resumes where it stopped.
 """
 import math
 import statistics
+import textwrap
 from dataclasses import dataclass, replace
 
 from .steps import STEPS, StepConfig, step_config
@@ -131,8 +132,8 @@ class Effect:
 
     @property
     def text(self):
-        """The change and what undoing it did: "onecycle (-0.02 points, 2 SE 0.09)"."""
-        return f"{self.change.name} ({self.delta:+.2f} points, 2 SE {2 * self.se:.2f})"
+        """The change and what undoing it did: "onecycle (-0.007 points, 2 SE 0.118)"."""
+        return f"{self.change.name} ({self.delta:+.3f} points, 2 SE {2 * self.se:.3f})"
 
     @property
     def verdict(self):
@@ -183,13 +184,13 @@ def effects_table(rows):
     difference from the step's own seeds with its standard error, and the verdict."""
     seeds = sorted({s for r in rows for s in (*r.lows, *r.missing)})
     lines = [f"{'change undone':<16}" + "".join(f"{f'seed {s}':>8}" for s in seeds)
-             + f"{'mean':>8}{'vs own':>9}{'2 SE':>7}  verdict"]
+             + f"{'mean':>8}{'vs own':>9}{'2 SE':>8}  verdict"]
     for r in rows:
         cells = "".join(f"{r.lows[s]:>8.2f}" if s in r.lows else f"{'-':>8}" for s in seeds)
         if r.lows:
-            lines.append(f"{r.change.name:<16}{cells}{r.mean:>8.2f}{r.delta:>+9.2f}{2 * r.se:>7.2f}  {r.verdict}")
+            lines.append(f"{r.change.name:<16}{cells}{r.mean:>8.2f}{r.delta:>+9.3f}{2 * r.se:>8.3f}  {r.verdict}")
         else:
-            lines.append(f"{r.change.name:<16}{cells}{'':>24}  not run yet")
+            lines.append(f"{r.change.name:<16}{cells}{'':>25}  not run yet")
     return "\n".join(lines)
 
 
@@ -208,4 +209,5 @@ def plot_effects(step, rows, save=None):
     title = (f"step {step} ({STEPS[step].name}), each change undone: full runs on {devices(runs)}, torch "
              f"{', '.join(sorted({r.torch_version for r in runs}))}, {step_config(step).epochs} epochs"
              if runs else f"step {step}: no ablation run recorded yet")
-    return plot_ablation([(row.change.name, row.lows) for row in rows], own, title, save)
+    labels = [f"{row.change.name}\n" + textwrap.fill(row.change.what, 36) for row in rows]
+    return plot_ablation([(label, row.lows) for label, row in zip(labels, rows)], own, title, save)

@@ -68,7 +68,7 @@ def test_the_table_shows_every_change_and_what_is_not_run_yet():
     rows = [effect([99.1, 99.2, 99.3], [99.4, 99.5, 99.6]),
             Effect(Change("later", "x", {}), {}, {}, (1, 2, 3), ())]
     table = effects_table(rows)
-    assert "99.20" in table and "-0.30" in table and "carried" in table
+    assert "99.20" in table and "-0.300" in table and "carried" in table
     assert table.splitlines()[-1].startswith("later") and "not run yet" in table
 
 

@@ -232,7 +232,7 @@ def plot_ablation(rows, own, title="", save=None):
     step's own run of that seed (grey: ``own``, {seed: measure}), a bar at the mean, over a grey band
     from the lowest to the highest of the step's own seeds. Left of its grey partner: undoing the
     change cost that seed accuracy, so the step needed it."""
-    fig, ax = plt.subplots(figsize=(10, 0.5 * len(rows) + 1.6))
+    fig, ax = plt.subplots(figsize=(11, 0.8 * len(rows) + 1.6))
     markers = dict(zip(sorted(own), "o^sDvP*X"))
     lows = list(own.values())
     ax.axvspan(min(lows), max(lows), color="grey", alpha=0.15, label=f"the step's own seeds {spans(sorted(own))}")
