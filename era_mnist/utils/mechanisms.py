@@ -15,6 +15,7 @@ import torch
 import torch.nn as nn
 
 from .augment import affine
+from .plots import _finish
 from .records import record_path, weights_path
 
 
@@ -381,15 +382,6 @@ def rotation_accuracy(model, x, y, angles, fill=0.0):
         accs = [measured_accuracy(model, rotated(x, sign * angle, fill), y, batch_size=1000) for sign in (1, -1)]
         out[angle] = sum(accs) / len(accs)
     return out
-
-
-def _finish(fig, title, save):
-    if title:
-        fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    if save:
-        fig.savefig(save, dpi=110)
-    return fig
 
 
 __all__ = ["fresh_network", "ParameterRow", "parameter_formula", "parameter_rows", "format_parameter_rows",
