@@ -4,9 +4,11 @@ import os
 import sys
 
 try:
+    from .ablation import ABLATION_SEEDS, ABLATIONS
     from .steps import STEPS, build, network
     from .utils.paths import output_mode
     from .utils.records import RecordError
+    from .utils.results import spans
 except KeyboardInterrupt:  # Ctrl-C while torch loads: nothing has started
     print("interrupted before anything started", file=sys.stderr)
     sys.exit(130)
@@ -79,9 +81,10 @@ def parser():
                        help="train every run again, even one whose kept weights the same training code made")
     ablate = sub.add_parser("ablate", help="train a bundled step with each of its changes undone (leave one out), "
                                            "on --seeds; what is recorded already is read back")
-    ablate.add_argument("--step", type=positive_int, required=True, choices=[7, 10, 12], metavar="N",
-                        help="the bundled step: 7, 10 or 12")
-    ablate.add_argument("--seeds", type=seed_list, default=[1, 2, 3], help="e.g. 1-3 (default) or 1,2,5")
+    ablate.add_argument("--step", type=positive_int, required=True, choices=list(ABLATIONS), metavar="N",
+                        help=f"the bundled step: {', '.join(map(str, ABLATIONS))}")
+    ablate.add_argument("--seeds", type=seed_list, default=list(ABLATION_SEEDS),
+                        help=f"e.g. 1-5 or 1,2,5 (default {spans(ABLATION_SEEDS)})")
     ablate.add_argument("--changes", nargs="+", metavar="NAME", help="only these changes (default: every one)")
     ablate.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     ablate.add_argument("--smoke", action="store_true", help="a short run on a small subset, in a temporary folder")
@@ -111,6 +114,10 @@ def ablate(p, args):
                 run_ablation(args.step, named[name], seed, data, device, evidence=args.evidence)
     except (DataError, DeviceError, RecordError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # the ablations' folder cannot be made (a read-only Data/)
+        print(f"error: {error.filename or 'the ablations folder'} cannot be written ({error.strerror or error}): "
+              "make it writable, or run without --evidence", file=sys.stderr)
         return 1
     return 0
 
@@ -175,6 +182,10 @@ def main(argv=None):
             return 1
         return 0
     args.smoke = args.smoke or output_mode() == "smoke"  # the variable, as the notebooks and CI set it
+    if not args.evidence and output_mode() == "evidence":  # $ERA_MNIST_EVIDENCE, left set by hand
+        os.environ["ERA_MNIST_EVIDENCE"] = ""
+        print("note: ERA_MNIST_EVIDENCE is ignored here: only --evidence writes the committed evidence under Data/",
+              file=sys.stderr)
     if args.command == "ablate":
         try:
             return ablate(p, args)
@@ -184,10 +195,6 @@ def main(argv=None):
             return 130
     if args.evidence:
         check_evidence(p, args)
-    elif output_mode() == "evidence":  # $ERA_MNIST_EVIDENCE, left set by hand: only --evidence writes Data/runs/
-        os.environ["ERA_MNIST_EVIDENCE"] = ""
-        print("note: ERA_MNIST_EVIDENCE is ignored here: the run goes to Data/local/runs/ (--evidence: Data/runs/)",
-              file=sys.stderr)
     try:
         return train(args)
     except KeyboardInterrupt:

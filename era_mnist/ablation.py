@@ -10,10 +10,11 @@ import math
 import statistics
 import textwrap
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from .steps import STEPS, StepConfig, step_config
 from .utils.paths import output_dir, repo_relative
-from .utils.records import RecordError, kept_weights, load_record, origin, write_record
+from .utils.records import RecordError, kept_weights, load_record, origin, weights_path, write_record
 from .utils.results import AVERAGED, RULE
 
 
@@ -31,6 +32,11 @@ def _capacity(**undone):
     """Step 7's network with ``undone`` of its changes put back (``model.CapacityAblation``)."""
     return dict(arch="CapacityAblation", net=dict(dropout=0.1, **undone))
 
+
+ABLATION_SEEDS = (1, 2, 3)  # the seeds each change is undone on, beside the step's own
+# t for a two-sided 95 % interval of a mean difference over n seeds, by n - 1: with few seeds the
+# spread is itself uncertain, so the margin is wider than twice the standard error
+T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26}
 
 ABLATIONS = {
     7: [Change("batch", "batch 64 (step 6: 128)", dict(batch_size=128)),
@@ -71,28 +77,34 @@ def undone(step, change):
 
 
 def ablation_path(step, change, seed, smoke=False, evidence=False):
-    """Where the run of ``step`` with ``change`` undone on ``seed`` is recorded."""
-    where = "smoke" if smoke else "evidence" if evidence else None
-    folder = output_dir("ablations", where) / f"step{step:02d}"
-    folder.mkdir(exist_ok=True)
-    return folder / f"{change.name}_seed{seed}.json"
+    """Where the run of ``step`` with ``change`` undone on ``seed`` is recorded (the folder may not exist)."""
+    where = "smoke" if smoke else "evidence" if evidence else "local"
+    return Path(output_dir("ablations", where)) / f"step{step:02d}" / f"{change.name}_seed{seed}.json"
+
+
+def read_ablation(step, change, path):
+    """The record at ``path`` when it is ``step`` with ``change`` undone; a RecordError otherwise."""
+    record = load_record(path)
+    if StepConfig(**record.config) != undone(step, change):
+        raise RecordError(f"{repo_relative(path)} holds another recipe than step {step} with {change.name} "
+                          f"undone: move it and its {weights_path(path).name} away to train this one")
+    return record
 
 
 def run_ablation(step, change, seed, data, device, evidence=False):
     """The record of ``step`` with ``change`` undone on ``seed``: read back when it is recorded with
     this recipe, else trained now and written (with its final weights) where ``ablation_path`` says."""
     from .utils.experiment import run_step
-    config = undone(step, change)
     path = ablation_path(step, change, seed, data.smoke, evidence)
     if path.exists() and not data.smoke:
-        record = load_record(path)
-        if StepConfig(**record.config) != config:
-            raise RecordError(f"{repo_relative(path)} holds another recipe than step {step} with {change.name} "
-                              "undone: move it away to train this one")
-        print(f"step {step} without {change.name}, seed {seed}: read back {repo_relative(path)}", flush=True)
+        record = read_ablation(step, change, path)
+        kept = "" if weights_path(path).exists() else " (its weights are missing: only its record is kept)"
+        print(f"step {step} without {change.name}, seed {seed}: read back {repo_relative(path)}{kept}", flush=True)
         return record
+    path.parent.mkdir(parents=True, exist_ok=True)
+    weights_path(path).unlink(missing_ok=True)  # a removed run's weights must never pass for this one's
     print(f"step {step} without {change.name} ({change.what}), seed {seed}", flush=True)
-    model, record, ema = run_step(config, seed, device, data, save=False, full_run=True)
+    model, record, ema = run_step(undone(step, change), seed, device, data, save=False, full_run=True)
     record.origin = origin(step=step, ablation=change.name)
     write_record(record, path, overwrite=data.smoke, weights=kept_weights(record, model, ema))
     return record
@@ -131,17 +143,22 @@ class Effect:
         return statistics.stdev(self.differences) / math.sqrt(len(self.differences))
 
     @property
+    def margin(self):
+        """Half the width of the 95 % interval of ``delta``: t (``T95``) times its standard error."""
+        return T95.get(len(self.differences) - 1, 2.0) * self.se
+
+    @property
     def text(self):
-        """The change and what undoing it did: "onecycle (-0.007 points, 2 SE 0.118)"."""
-        return f"{self.change.name} ({self.delta:+.3f} points, 2 SE {2 * self.se:.3f})"
+        """The change and what undoing it did: "onecycle (-0.017 points, 95 % margin 0.211)"."""
+        return f"{self.change.name} ({self.delta:+.3f} points, 95 % margin {self.margin:.3f})"
 
     @property
     def verdict(self):
-        """"carried" (undoing it costs more than two standard errors), "hurt" (undoing it gains as
-        much), "not shown" (within two), or "too few seeds"."""
+        """"carried" (undoing it costs more than the 95 % margin), "hurt" (undoing it gains as much),
+        "not shown" (within it), or "too few seeds"."""
         if len(self.differences) < 2:
             return "too few seeds"
-        return "carried" if self.delta < -2 * self.se else "hurt" if self.delta > 2 * self.se else "not shown"
+        return "carried" if self.delta < -self.margin else "hurt" if self.delta > self.margin else "not shown"
 
 
 def own_runs(step):
@@ -159,7 +176,7 @@ def measure(record, key=None):
     return RULE.measure(record.history, key)
 
 
-def effects(step, seeds=(1, 2, 3)):
+def effects(step, seeds=ABLATION_SEEDS):
     """One ``Effect`` per change of ``step``, from the committed records (Data/ablations/, read only:
     nothing trains here); a change with no record yet has empty ``lows``."""
     own = own_runs(step)
@@ -172,7 +189,7 @@ def effects(step, seeds=(1, 2, 3)):
             runs = {s: own[s] for s in seeds}
         else:
             paths = {s: ablation_path(step, change, s, evidence=True) for s in seeds}
-            runs = {s: load_record(p) for s, p in paths.items() if p.exists()}
+            runs = {s: read_ablation(step, change, p) for s, p in paths.items() if p.exists()}
         lows = {s: measure(r, "test_acc" if change.readout else None) for s, r in runs.items()}
         rows.append(Effect(change, lows, {s: measure(own[s]) for s in lows},
                            tuple(s for s in seeds if s not in lows), tuple(runs.values())))
@@ -180,15 +197,15 @@ def effects(step, seeds=(1, 2, 3)):
 
 
 def effects_table(rows):
-    """The ablation as a text table: per change undone, each seed's measure, the mean and its
-    difference from the step's own seeds with its standard error, and the verdict."""
+    """The ablation as a text table: per change undone, each seed's measure, the mean, the mean
+    difference from the step's own seeds with its 95 % margin, and the verdict."""
     seeds = sorted({s for r in rows for s in (*r.lows, *r.missing)})
     lines = [f"{'change undone':<16}" + "".join(f"{f'seed {s}':>8}" for s in seeds)
-             + f"{'mean':>8}{'vs own':>9}{'2 SE':>8}  verdict"]
+             + f"{'mean':>8}{'vs own':>9}{'95 %':>8}  verdict"]
     for r in rows:
         cells = "".join(f"{r.lows[s]:>8.2f}" if s in r.lows else f"{'-':>8}" for s in seeds)
         if r.lows:
-            lines.append(f"{r.change.name:<16}{cells}{r.mean:>8.2f}{r.delta:>+9.3f}{2 * r.se:>8.3f}  {r.verdict}")
+            lines.append(f"{r.change.name:<16}{cells}{r.mean:>8.2f}{r.delta:>+9.3f}{r.margin:>8.3f}  {r.verdict}")
         else:
             lines.append(f"{r.change.name:<16}{cells}{'':>25}  not run yet")
     return "\n".join(lines)
@@ -199,13 +216,15 @@ def ablation_figure(step):
     return f"step{step:02d}_ablation.png"
 
 
-def plot_effects(step, rows, save=None):
-    """``plots.plot_ablation`` of ``effects(step)``, titled with what made the runs."""
+def plot_effects(step, rows):
+    """``plots.plot_ablation`` of ``effects(step)``, titled with what made the runs, saved as
+    ``ablation_figure`` names it in the figures folder."""
     from .utils.plots import plot_ablation
     from .utils.records import devices
     runs = [r for row in rows for r in row.records]
     seeds = {s for row in rows for s in (*row.lows, *row.missing)}
     own = {s: measure(r) for s, r in own_runs(step).items() if s in seeds}
+    save = output_dir("figures") / ablation_figure(step)
     title = (f"step {step} ({STEPS[step].name}), each change undone: full runs on {devices(runs)}, torch "
              f"{', '.join(sorted({r.torch_version for r in runs}))}, {step_config(step).epochs} epochs"
              if runs else f"step {step}: no ablation run recorded yet")

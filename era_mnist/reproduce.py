@@ -6,7 +6,7 @@ import time
 import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
 
-from .ablation import ABLATIONS, ablation_figure, effects, effects_table
+from .ablation import ABLATION_SEEDS, ABLATIONS, ablation_figure, effects, effects_table
 from .search import (PARETO_FIGURE, SEED_FRONT_FIGURE, STEP11, STUDIES, STUDY_FIGURE, STUDY_SEEDS, describe,
                      search_records, search_rows, step_runs, study_cost, study_rows)
 from .steps import STEPS, final_step, network_name, parameters, training_changes
@@ -135,7 +135,7 @@ def ablation_rows():
     lines = []
     for step in ABLATIONS:
         rows = effects(step)
-        if any(row.lows for row in rows):
+        if any(row.lows for row in rows if not row.change.readout):
             lines += ["", f"Step {step} with each of its changes undone alone (`python -m era_mnist ablate --step "
                       f"{step}`), the rule's measure per seed against step {step}'s own seeds (its notebook says what "
                       "carried the step):", "", "```text", effects_table(rows), "```"]
@@ -173,7 +173,8 @@ def results_markdown(records):
                 (STUDY_FIGURE, "Optuna studies: parameters against the worst seed, step 12 starred"),
                 (SEED_FRONT_FIGURE, "every configuration run on seeds 1-10: each seed and the mean, by parameters"),
                 ("step11_seed1_curves.png", "step 11 curves")]
-    pictures += [(ablation_figure(step), f"step {step}: each change undone alone, seeds 1-3") for step in ABLATIONS]
+    pictures += [(ablation_figure(step), f"step {step}: each change undone alone, seeds {spans(ABLATION_SEEDS)}")
+                 for step in ABLATIONS]
     lines.append("")
     lines += [f"![{what}](Data/figures/{name})" for name, what in pictures if (figures / name).exists()]
     return "\n".join(lines + [END])

@@ -10,8 +10,8 @@ import torch
 from era_mnist import ablation
 from era_mnist.ablation import ABLATIONS, Change, Effect, effects, effects_table, run_ablation, undone
 from era_mnist.model import CapacityAblation, CapacityNet
-from era_mnist.steps import network, step_config
-from era_mnist.utils import load_record
+from era_mnist.steps import STEPS, network, step_config
+from era_mnist.utils import RULE, load_record
 from era_mnist.utils import experiment
 from era_mnist.utils.records import save_record, weights_path
 
@@ -41,12 +41,20 @@ def test_undoing_the_order_puts_batchnorm_before_relu_and_relus_back():
 
 
 @pytest.mark.parametrize("step, change", [(s, c) for s, cs in ABLATIONS.items() for c in cs], ids=str)
-def test_each_ablation_undoes_its_change_only(step, change):
-    own, config = step_config(step), undone(step, change)
+def test_each_ablation_undoes_its_change_only_and_as_the_base_step_had_it(step, change):
+    own, config, base = step_config(step), undone(step, change), STEPS[STEPS[step].base].config
     differs = {f.name for f in fields(own) if getattr(own, f.name) != getattr(config, f.name)}
     assert differs == {k for k, v in change.undo.items() if getattr(own, k) != v} and differs
+    assert all(getattr(base, k) == v for k, v in change.undo.items() if k not in ("arch", "net"))
     if "arch" in change.undo:  # a network change: the network really is another one
         assert repr(network(config)) != repr(network(own))
+
+
+@pytest.mark.parametrize("step", list(ABLATIONS))
+def test_the_ablation_covers_every_training_change_of_its_step(step):
+    own, base = step_config(step), STEPS[STEPS[step].base].config
+    changed = {f.name for f in fields(own) if getattr(own, f.name) != getattr(base, f.name)} - {"step"}
+    assert changed <= {k for c in ABLATIONS[step] for k in c.undo}
 
 
 def effect(lows, own):
@@ -54,13 +62,16 @@ def effect(lows, own):
     return Effect(Change("x", "x", {}), *seeds, (), ())
 
 
-def test_effect_judges_the_seed_by_seed_difference_against_two_standard_errors():
+def test_effect_judges_the_seed_by_seed_difference_against_its_95_percent_margin():
     assert effect([99.1, 99.2, 99.3], [99.4, 99.5, 99.6]).verdict == "carried"  # every seed 0.3 lower
     assert effect([99.4, 99.5, 99.6], [99.1, 99.2, 99.3]).verdict == "hurt"
     close = effect([99.45, 99.40, 99.60], [99.4, 99.5, 99.6])  # +0.05, -0.10, 0.00
     assert close.delta == pytest.approx(-0.05 / 3) and close.se == pytest.approx(0.0764 / 3 ** 0.5, abs=1e-3)
     assert close.verdict == "not shown"
     assert effect([99.35, 99.60, 99.50], [99.4, 99.5, 99.6]).verdict == "not shown"  # the mean alone is no verdict
+    steady, spread = effect([99.3, 99.38, 99.52], [99.4, 99.5, 99.6]), effect([99.3, 99.48, 99.42], [99.4, 99.5, 99.6])
+    assert steady.verdict == "carried" and steady.margin == pytest.approx(4.30 * steady.se)
+    assert spread.delta < -2 * spread.se and spread.verdict == "not shown"  # beyond 2 SE, not beyond t with 2 df
     assert effect([99.1], [99.5]).verdict == "too few seeds"
 
 
@@ -75,6 +86,10 @@ def test_the_table_shows_every_change_and_what_is_not_run_yet():
 def test_effects_read_the_committed_records_and_the_readout_reads_the_trained_weights():
     rows = {row.change.name: row for row in effects(10)}
     own = ablation.own_runs(10)
+    for seed, low in rows["batch"].lows.items():  # each seed's own record, beside the same seed of the step
+        path = ablation.ablation_path(10, ABLATIONS[10][2], seed, evidence=True)
+        assert low == RULE.measure(load_record(path).history, "ema_test_acc") and path.name == f"batch_seed{seed}.json"
+        assert rows["batch"].own[seed] == RULE.measure(own[seed].history, "ema_test_acc")
     averaged = rows["averaged"]
     assert averaged.lows == {s: min(r["test_acc"] for r in own[s].history[-5:]) for s in (1, 2, 3)}
     assert averaged.own == {s: min(r["ema_test_acc"] for r in own[s].history[-5:]) for s in (1, 2, 3)}
@@ -146,3 +161,10 @@ def test_the_chart_joins_each_seed_to_the_steps_own_run_and_bars_the_mean():
     assert joins == [(99.4, 99.3), (99.5, 99.6)]  # seed 1 with seed 1, seed 2 with seed 2
     bars = [seg for c in ax.collections if isinstance(c, LineCollection) for seg in c.get_segments()]
     assert len(bars) == 1 and bars[0][0][0] == pytest.approx(99.45)  # the mean of row a; none for b
+
+
+def test_an_ablation_without_evidence_never_writes_the_committed_folder(monkeypatch):
+    monkeypatch.setenv("ERA_MNIST_SMOKE", "")
+    monkeypatch.setenv("ERA_MNIST_EVIDENCE", "1")  # left set by hand
+    path = ablation.ablation_path(7, ABLATIONS[7][0], 1)
+    assert "local" in path.parts and ablation.ablation_path(7, ABLATIONS[7][0], 1, evidence=True) != path
