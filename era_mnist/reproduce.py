@@ -6,7 +6,7 @@ import time
 import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
 
-from .ablation import ABLATION_SEEDS, ABLATIONS, ablation_figure, effects, effects_table
+from .ablation import ABLATION_SEEDS, ABLATIONS, ablation_figure, effects, effects_table, own_runs
 from .search import (PARETO_FIGURE, SEED_FRONT_FIGURE, STEP11, STUDIES, STUDY_FIGURE, STUDY_SEEDS, describe,
                      search_records, search_rows, step_runs, study_cost, study_rows)
 from .steps import STEPS, final_step, network_name, parameters, training_changes
@@ -134,6 +134,8 @@ def ablation_rows():
     """The README's lines for every bundled step with an ablation run recorded: its table."""
     lines = []
     for step in ABLATIONS:
+        if not set(ABLATION_SEEDS) <= own_runs(step).keys():  # the step's own seeds are not recorded here
+            continue
         rows = effects(step)
         if any(row.lows for row in rows if not row.change.readout):
             lines += ["", f"Step {step} with each of its changes undone alone (`python -m era_mnist ablate --step "

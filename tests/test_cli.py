@@ -159,8 +159,9 @@ def test_the_result_is_printed_before_a_record_that_cannot_be_written(user_repo,
     assert err.splitlines()[-1] == (f"error: the record could not be written to Data/local/runs (Read-only file "
                                     f"system); it was written to {kept} instead, its weights beside it "
                                     "(step03_seed1.pt): once Data/local/runs can be written, first move any "
-                                    "step03_seed1.json there into Data/local/runs/previous/ (a record is never "
-                                    "overwritten), then move this one there as step03_seed1.json")  # after the bars
+                                    "step03_seed1.json (and its .pt) there into Data/local/runs/previous/ (a record "
+                                    "is never overwritten), then move this one there as step03_seed1.json (and its "
+                                    ".pt)")  # after the bars
     assert load_record(kept).mode == "custom"
 
 

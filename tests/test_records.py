@@ -297,7 +297,7 @@ def test_a_save_never_replaces_a_record_written_a_moment_before(tmp_path, monkey
     [kept] = (tmp_path / "tmp" / records.UNSAVED).glob("*.json")  # and this one's, with its weights
     assert load_record(kept) == record() and torch.load(records.weights_path(kept), weights_only=True)["w"].sum() == 1
     err = capsys.readouterr().err
-    assert "File exists" in err and f"move any step10_seed3.json there into {tmp_path}/previous/" in err
+    assert "File exists" in err and f"move any step10_seed3.json (and its .pt) there into {tmp_path}/previous/" in err
 
 
 def test_a_full_disk_while_saving_weights_keeps_the_record_and_says_the_weights_are_dropped(tmp_path, monkeypatch,
