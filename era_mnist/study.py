@@ -192,7 +192,7 @@ def storage_problem(url, error):
     if isinstance(error, sqlalchemy.exc.ArgumentError):
         return (f"--storage {url!r} is no database URL ({why}): give one such as sqlite:///path/to/studies.db "
                 "or postgresql://user:password@host:5432/database")
-    if isinstance(error, ImportError) and error.name in ("psycopg", "psycopg2", "pymysql", "MySQLdb"):
+    if missing_driver(error):
         return (f"storage {shown(url)} needs a database driver that is not installed ({why}): for PostgreSQL, "
                 "pip install -e .[postgres] (psycopg); or give another --storage")
     if (file := sqlite_file(url)) is None:
@@ -207,6 +207,15 @@ def storage_problem(url, error):
     restore = f"restore it with `git checkout -- {where}` if it is committed, else " if not where.is_absolute() else ""
     return (f"storage {where} is no readable Optuna database ({why}): {restore}move it away (a new search starts "
             f"a new one; the runs recorded in {repo_relative(file.parent)}/<study>/ are kept and read back)")
+
+
+def missing_driver(error):
+    """Whether ``error`` is a database driver that is not installed (an ImportError of a module that
+    is neither Optuna's, SQLAlchemy's nor ours)."""
+    while isinstance(error, ImportError) and error.name is None and (error.__cause__ or error.__context__):
+        error = error.__cause__ or error.__context__  # Optuna wraps the driver's own ImportError
+    return isinstance(error, ImportError) and (error.name or "optuna").split(".")[0] not in (
+        "optuna", "sqlalchemy", "era_mnist")
 
 
 def shown(url):
@@ -259,7 +268,7 @@ def load_study(name, url=None, create=True):
             for params in STARTS[name]:
                 study.enqueue_trial(params, skip_if_exists=True)
     except (sqlalchemy.exc.SQLAlchemyError, StorageInternalError, ImportError) as error:
-        if isinstance(error, ImportError) and error.name not in ("psycopg", "psycopg2", "pymysql", "MySQLdb"):
+        if isinstance(error, ImportError) and not missing_driver(error):
             raise  # not a missing database driver: a real fault, to be seen whole
         raise StorageError(storage_problem(url, error)) from None
     return study
