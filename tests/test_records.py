@@ -1,3 +1,4 @@
+import inspect
 import json
 import multiprocessing
 import os
@@ -15,7 +16,8 @@ from era_mnist.utils import (RecordError, RunRecord, figure_path, full_records, 
                              run_step, save_run, step_config)
 from era_mnist.utils.paths import REPO_ROOT
 from era_mnist.utils import experiment
-from era_mnist.utils.records import archive_existing
+from era_mnist.steps import STEPS
+from era_mnist.utils.records import archive_existing, record_path, weights_path
 
 DATA = REPO_ROOT / "Data"
 
@@ -361,3 +363,27 @@ def test_every_committed_record_reads_as_a_finished_run():
     assert len(paths) > 100
     for path in paths:
         load_record(path)  # a RecordError names the file
+
+
+def test_the_fingerprint_covers_what_computes_numbers_and_leaves_out_file_handling():
+    from era_mnist.utils import data, train
+    step4 = "\n".join(experiment.training_sources(step_config(4)))
+    step12 = "\n".join(experiment.training_sources(step_config(12)))
+    for computes in (train.train_epoch, train.evaluate, data.load_mnist, data.DeviceLoader):
+        assert inspect.getsource(computes) in step4
+    for handles in (data.prepare_raw, data._decompress, train.pick_device, train.format_epoch):
+        assert inspect.getsource(handles) not in step4
+    assert "def conv_bn_relu(" in step4 and "def conv_bn_relu(" not in step12  # the layer functions a class names
+    assert "def separable_relu_bn(" in step12 and "def separable_relu_bn(" not in step4
+
+
+def test_the_kept_runs_of_the_steps_match_the_training_code():
+    """A kept run whose fingerprint differs is trained again by reproduce and by a notebook in full mode
+    (hours on a CPU), and its numbers may move: retrain and commit it with the code that changed."""
+    stale = []
+    for n in STEPS:
+        path = record_path(n, 1, "evidence")
+        if path.exists() and weights_path(path).exists():
+            if load_record(path).code != experiment.training_code(step_config(n)):
+                stale.append(path.name)
+    assert not stale, f"kept runs made by other training code: {stale}"

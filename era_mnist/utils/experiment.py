@@ -1,6 +1,7 @@
 """The one function that runs a step's configuration and writes its record, and its parts."""
 import hashlib
 import inspect
+import re
 import time
 from dataclasses import asdict, replace
 
@@ -47,18 +48,31 @@ def make_scheduler(config, optimizer, steps_per_epoch):
     return None
 
 
-def training_code(config):
-    """A fingerprint of the code that trains ``config``: its network's classes, model.py's layer
-    functions and the network as built, the data, augmentation, training and averaging modules,
-    and this module's builders and ``run_step``. A kept run is reused only while it matches; any
-    edit to these (a docstring too) makes the next re-render train again: safe rather than clever."""
+def training_sources(config):
+    """The code that computes ``config``'s numbers, as source: its network's classes, the
+    model.py functions they name and the network as built, the data as tensors, augmentation, the
+    CUDA graph and averaging, the training loop, and this module's builders and ``run_step``. Left
+    out: what only finds, checks or decompresses the files (each is checked against its SHA256, so
+    it cannot change a number), picks the device or prints."""
     from . import augment, data, fast, train
-    parts = [inspect.getsource(module) for module in (augment, data, fast, train)]
+    classes = model_classes(type(network(config)))
+    parts = [inspect.getsource(module) for module in (augment, fast)]
+    parts += [inspect.getsource(f) for f in (data.MnistData, data.load_mnist, data.DeviceLoader, train.check_seed,
+                                             train.seed_everything, train.evaluate, train.training_loss,
+                                             train.train_epoch, train.capture, train.fit)]
+    parts.append(repr((data.SMOKE_TRAIN, data.SMOKE_TEST, train.EVAL_BATCH, train.PER_BATCH_SCHEDULERS)))
     parts += [inspect.getsource(f) for f in (model_and_loader, make_optimizer, make_scheduler, run_step)]
-    parts += [inspect.getsource(c) for c in model_classes(type(network(config)))]
-    parts += [inspect.getsource(f) for f in model_functions().values()]
+    parts += [inspect.getsource(c) for c in classes]
+    called = "\n".join(parts[-len(classes):])
+    parts += [inspect.getsource(f) for name, f in model_functions().items() if re.search(rf"\b{name}\b", called)]
     parts.append(repr(network(config)))  # its layers as built: the widths and ReLUs the step table passes
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+    return parts
+
+
+def training_code(config):
+    """A fingerprint of ``training_sources(config)``. A kept run is reused only while it matches;
+    any edit to those sources (a docstring too) trains it again."""
+    return hashlib.sha256("\n".join(training_sources(config)).encode()).hexdigest()[:16]
 
 
 def reuse_run(config, seed, code, model, ema):
