@@ -7,6 +7,8 @@ from dataclasses import dataclass, fields, replace
 from functools import partial
 from typing import Callable
 
+import torch
+
 from . import model
 
 
@@ -248,4 +250,16 @@ def training_changes(step, since=None):
         config = STEPS[1].config
         return "SGD, " + ", ".join(f"{k}={_shown(getattr(config, k))}"
                                    for k in ("epochs", "batch_size", "lr", "momentum"))
-    return config_changes(STEPS[n].config, STEPS[since or STEPS[n].base].config) or "none"
+    config, base = STEPS[n].config, STEPS[since or STEPS[n].base].config
+    changes = config_changes(config, base) or "none"
+    if config.scheduler == "onecycle" and base.scheduler != "onecycle":
+        changes += f" ({onecycle_momentum()}, not momentum={_shown(config.momentum)})"
+    return changes
+
+
+def onecycle_momentum():
+    """What ``OneCycleLR`` does to SGD's momentum by default (``cycle_momentum``), which the runs keep:
+    "momentum cycled 0.95 -> 0.85 -> 0.95", read from torch's own defaults."""
+    defaults = {k: v.default for k, v in inspect.signature(torch.optim.lr_scheduler.OneCycleLR).parameters.items()}
+    high, low = defaults["max_momentum"], defaults["base_momentum"]
+    return f"momentum cycled {high:g} -> {low:g} -> {high:g}"

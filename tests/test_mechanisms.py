@@ -148,3 +148,36 @@ def test_rotation_accuracy_averages_both_directions(batch):
     acc = m.rotation_accuracy(model, x, y, [0, 45])
     assert acc[0] == m.measured_accuracy(model, x, y)
     assert set(acc) == {0, 45}
+
+
+def test_the_onecycle_schedule_is_the_trainings_own():
+    from era_mnist.steps import step_config, training_changes
+    config = step_config(10)
+    lrs, momenta = m.onecycle_schedule(config, steps_per_epoch=10)
+    assert len(lrs) == len(momenta) == config.epochs * 10
+    peak = lrs.index(max(lrs))
+    assert max(lrs) == pytest.approx(config.max_lr) and peak == pytest.approx(config.pct_start * len(lrs), abs=1)
+    assert lrs[0] == pytest.approx(config.max_lr / 25)  # torch's div_factor
+    assert lrs[-1] < lrs[0] / config.final_div_factor * 1.01
+    assert momenta[0] == pytest.approx(0.95) and momenta[peak] == pytest.approx(0.85) and config.momentum not in momenta
+    assert "momentum cycled 0.95 -> 0.85 -> 0.95, not momentum=0.9" in training_changes(10)
+    assert "momentum cycled" not in training_changes(12)  # step 12 keeps step 10's scheduler
+    constant = m.onecycle_schedule(step_config(9), steps_per_epoch=10)
+    assert set(constant[0]) == {step_config(9).lr} and set(constant[1]) == {step_config(9).momentum}
+
+
+def test_label_smoothing_spreads_the_target_and_moves_the_lowest_loss_below_certainty():
+    target = m.smoothed_target(3, 10, 0.05)
+    assert target.sum() == pytest.approx(1) and target[3] == pytest.approx(0.955) and target[0] == pytest.approx(0.005)
+    p = torch.linspace(0.5, 0.9999, 2000)
+    plain, smoothed = m.loss_by_confidence(p, 0.0), m.loss_by_confidence(p, 0.05)
+    assert plain[-1] == pytest.approx(-torch.log(p[-1]).item()) and plain.argmin() == len(p) - 1
+    assert float(p[smoothed.argmin()]) == pytest.approx(0.955, abs=1e-3)
+
+
+def test_the_head_folds_into_the_last_conv_only_without_a_relu_between(batch):
+    rows = {row.relu_last: row for row in m.folding(12, batch[0])}
+    assert rows[False].difference < 1e-5 < 1e-3 < rows[True].difference
+    net = build(12)
+    c2 = net.conv6[0].out_channels
+    assert rows[False].replaced == 9 * c2 * c2 + 2 * c2 + c2 * 10 + 2 * 10 and rows[False].folded == 9 * c2 * 10 + 10

@@ -1,7 +1,8 @@
 """How each step's change works, shown live on the step's own network and data, before it trains:
 where the parameters sit (step 3), what BatchNorm does to a layer's output (step 4), dropout with
 the network in train and in eval mode (steps 5 and 8), what global average pooling keeps and what
-it cannot mix (step 6), and rotation at two magnitudes (step 9). The notebooks' "How it works"
+it cannot mix (step 6), rotation at two magnitudes (step 9), the OneCycle schedule (step 10), label
+smoothing and a head that folds into the conv before it (step 12). The notebooks' "How it works"
 sections call these; their figures are drawn here too (plots.py draws the runs' figures).
 
 Nothing here trains, and nothing changes a network it is given or the global random state: a
@@ -15,17 +16,18 @@ import torch
 import torch.nn as nn
 
 from .augment import affine
-from .plots import _finish
+from .plots import finish
 from .records import record_path, weights_path
 
 
-def fresh_network(step, seed=1, device="cpu"):
-    """A freshly initialised network of ``step``, its random weights drawn from ``seed`` (the global
-    random state is left as it was): two steps' networks built with one seed start alike."""
+def fresh_network(step, seed=1, device="cpu", **widths):
+    """A freshly initialised network of ``step`` (``widths`` to its class), its random weights drawn
+    from ``seed`` (the global random state is left as it was): two steps' networks built with one
+    seed start alike."""
     from ..steps import build
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return build(step).to(device)
+        return build(step, **widths).to(device)
 
 
 # --- where the parameters sit (step 3) ---------------------------------------------------------
@@ -89,7 +91,7 @@ def plot_parameters(rows, title="", save=None):
     for i, r in enumerate(rows[::-1]):
         ax.text(r.count, i, f"  {r.formula} = {r.count:,}", va="center", fontsize=7)
     ax.set(xlabel="parameters", xlim=(0, max(counts) * 1.45), title="where the parameters sit")
-    return _finish(fig, title, save)
+    return finish(fig, title, save)
 
 
 # --- BatchNorm (step 4) ------------------------------------------------------------------------
@@ -202,7 +204,7 @@ def plot_batchnorm(stats, scales, title="", save=None):
     right.legend(fontsize=7)
     for ax in (left, right):
         ax.grid(alpha=0.3)
-    return _finish(fig, title, save)
+    return finish(fig, title, save)
 
 
 # --- dropout (steps 5 and 8) -------------------------------------------------------------------
@@ -364,7 +366,7 @@ def plot_mixing(matrices, title="", save=None):
                xticks=range(m.shape[1]), yticks=range(m.shape[0]))
         ax.tick_params(labelsize=7)
         ax.title.set_fontsize(9)
-    return _finish(fig, title, save)
+    return finish(fig, title, save)
 
 
 # --- rotation (step 9) ---------------------------------------------------------------------------
@@ -384,9 +386,135 @@ def rotation_accuracy(model, x, y, angles, fill=0.0):
     return out
 
 
+# --- the OneCycle schedule (step 10) -------------------------------------------------------------
+
+def onecycle_schedule(config, steps_per_epoch):
+    """The learning rate and the momentum SGD uses at each batch of a run of ``config``: the
+    training's own optimizer and scheduler (``make_optimizer``, ``make_scheduler``) stepped over
+    one parameter that never trains. ``OneCycleLR`` cycles the momentum too (its default), so the
+    configuration's ``momentum`` is not what the run uses."""
+    from .experiment import make_optimizer, make_scheduler
+    optimizer = make_optimizer(config, nn.Linear(1, 1, bias=False))
+    scheduler = make_scheduler(config, optimizer, steps_per_epoch)
+    lrs, momenta = [], []
+    for _ in range(config.epochs * steps_per_epoch):
+        group = optimizer.param_groups[0]
+        lrs.append(group["lr"])
+        momenta.append(group["momentum"])
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+    return lrs, momenta
+
+
+def plot_schedule(lrs, momenta, steps_per_epoch, title="", save=None):
+    """The learning rate (left) and the momentum (right) at every batch, against the epoch."""
+    epochs = [i / steps_per_epoch for i in range(len(lrs))]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    for ax, values, label in zip(axes, (lrs, momenta), ("learning rate", "momentum")):
+        ax.plot(epochs, values, color="tab:blue")
+        ax.set(xlabel="epoch", ylabel=label)
+        ax.grid(alpha=0.3)
+    axes[0].set_yscale("log")
+    return finish(fig, title, save)
+
+
+# --- label smoothing and a head that folds (step 12) ---------------------------------------------
+
+def smoothed_target(label, classes=10, smoothing=0.0):
+    """The distribution the smoothed loss trains towards: 1 - smoothing + smoothing / classes on
+    the right class, smoothing / classes on every other (``F.cross_entropy``'s definition)."""
+    target = torch.full((classes,), smoothing / classes)
+    target[label] += 1 - smoothing
+    return target
+
+
+def loss_by_confidence(p, smoothing, classes=10):
+    """The training loss (``training_loss(smoothing)``) of one image whose network gives the right
+    class probability ``p`` and shares the rest evenly among the others, for each ``p``."""
+    from .train import training_loss
+    p = torch.as_tensor(p, dtype=torch.float64)
+    probs = torch.cat([p[:, None], ((1 - p) / (classes - 1))[:, None].expand(-1, classes - 1)], 1)
+    loss = training_loss(smoothing)
+    return torch.stack([loss(row.log()[None], torch.zeros(1, dtype=torch.long)) for row in probs])
+
+
+def plot_smoothing(p, losses, title="", save=None):
+    """The loss against the right class's probability, one curve per smoothing ({label: losses}),
+    each curve's lowest point marked."""
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    for label, values in losses.items():
+        best = int(values.argmin())
+        ax.plot(p, values, label=label)
+        ax.plot(p[best], values[best], "o", color=ax.lines[-1].get_color())
+    ax.set(xlabel="probability the network gives the right class", ylabel="loss", yscale="log")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return finish(fig, title, save)
+
+
+def fold_head(model):
+    """The last conv, its BatchNorm, the GAP and the 1x1 head of a ``SlimNet`` (in eval mode) as one
+    3x3 conv with a bias: W = diag(s2) H diag(s1) W6 and b = s2 (H b1) + b2, where a BatchNorm in
+    eval mode is y = s x + b (s = gamma / sqrt(var + eps), b = beta - mean s). It computes the
+    same logits only when no ReLU sits between the conv and the head: a linear layer after a linear
+    layer adds weights, not power."""
+    conv6, bn6 = model.conv6[0], model.conv6[-1]
+    head, bn_head = model.head[0], model.head[-1]
+
+    def scale_shift(bn):
+        s = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+        return s, bn.bias - bn.running_mean * s
+    (s1, b1), (s2, b2) = scale_shift(bn6), scale_shift(bn_head)
+    h = head.weight[:, :, 0, 0]
+    folded = nn.Conv2d(conv6.in_channels, h.shape[0], conv6.kernel_size, bias=True)
+    with torch.no_grad():
+        folded.weight.copy_(torch.einsum("o,oc,c,cikl->oikl", s2, h, s1, conv6.weight))
+        folded.bias.copy_(s2 * (h @ b1) + b2)
+    return folded
+
+
+def folded_difference(model, x):
+    """The largest difference between ``model``'s log-probabilities for the images ``x`` and those of
+    the same network with its last conv, GAP and head replaced by ``fold_head``'s one conv."""
+    model = copy.deepcopy(model).eval().cpu()
+    x = x.cpu()
+    with torch.no_grad():
+        h = model.pool(model.conv3(model.conv2(model.conv1(x))))
+        h = model.conv5(model.conv4(h))
+        folded = torch.log_softmax(fold_head(model)(h).mean((2, 3)), 1)
+        return float((model(x) - folded).abs().max())
+
+
+@dataclass(frozen=True)
+class Folding:
+    """Whether a network's last conv and head fold into one conv (``fold_head``), and what it saves."""
+    relu_last: bool
+    difference: float  # the largest difference of the log-probabilities, network against folded
+    replaced: int      # parameters of the last conv, the head and their BatchNorms
+    folded: int        # parameters of the one conv that replaces them
+
+
+def folding(step, x, seed=1):
+    """``Folding`` for ``step``'s network built without and with the ReLU before its head (a
+    ``SlimNet``), from ``seed``; its BatchNorm statistics come from passes over the images ``x`` in
+    train mode (nothing trains), so that every BatchNorm has statistics of its own."""
+    rows = []
+    for relu_last in (False, True):
+        net = fresh_network(step, seed, relu_last=relu_last).cpu().train()
+        with torch.no_grad(), torch.random.fork_rng(devices=[]):
+            for _ in range(3):
+                net(x.cpu())
+        replaced = sum(p.numel() for m in (net.conv6, net.head) for p in m.parameters())
+        folded = sum(p.numel() for p in fold_head(net.eval()).parameters())
+        rows.append(Folding(relu_last, folded_difference(net, x), replaced, folded))
+    return rows
+
+
 __all__ = ["fresh_network", "ParameterRow", "parameter_formula", "parameter_rows", "format_parameter_rows",
            "plot_parameters", "batchnorm_by_hand", "batchnorm_check", "ChannelStats", "layer_stats",
            "format_layer_stats", "block_output_std", "plot_batchnorm", "dropout_layers", "dropout_passes",
            "dropout_mask_stats", "measured_accuracy", "mode_accuracies", "format_mode_accuracies", "format_passes",
            "trained_network", "shapes_through", "format_shapes", "channel_mixing", "plot_mixing", "rotated",
-           "rotation_accuracy"]
+           "rotation_accuracy", "onecycle_schedule", "plot_schedule", "smoothed_target", "loss_by_confidence",
+           "plot_smoothing", "fold_head", "folded_difference", "Folding", "folding"]

@@ -14,7 +14,8 @@ CURVES = {"train": ("train", "tab:blue"), "test": ("test", "tab:orange"),
           "ema_test": ("test, averaged weights", "tab:green")}
 
 
-def _finish(fig, title, save):
+def finish(fig, title, save):
+    """Title, tight layout and (with ``save``) the PNG: every figure of the package ends here."""
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
@@ -43,7 +44,7 @@ def plot_history(history, title="", save=None, previous=None):
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
-    return _finish(fig, title, save)
+    return finish(fig, title, save)
 
 
 def plot_misclassified(images, labels, preds, mean=0.1307, std=0.3081, title="", save=None, cols=10,
@@ -61,7 +62,7 @@ def plot_misclassified(images, labels, preds, mean=0.1307, std=0.3081, title="",
             ax.set_title(f"{int(labels[i])} -> {int(preds[i])}{sure}", fontsize=8, color="crimson")
     what = "true label -> predicted" + (", and how sure the network was; the surest mistakes first"
                                         if confidence is not None else "")
-    return _finish(fig, f"{title}\n{what}" if title else what, save)
+    return finish(fig, f"{title}\n{what}" if title else what, save)
 
 
 def plot_digits(rows, mean=0.1307, std=0.3081, title="", save=None):
@@ -78,7 +79,7 @@ def plot_digits(rows, mean=0.1307, std=0.3081, title="", save=None):
             if i < len(images):
                 ax.imshow((images[i, 0].cpu() * std + mean).clamp(0, 1).numpy(), cmap="gray_r")
                 ax.set_title(captions[i] if captions else "", fontsize=8)
-    return _finish(fig, title, save)
+    return finish(fig, title, save)
 
 
 def plot_per_class_accuracy(accuracy, title="", save=None):
@@ -90,7 +91,7 @@ def plot_per_class_accuracy(accuracy, title="", save=None):
         ax.text(i, v, f"{v:.1f}", ha="center", va="bottom", fontsize=7)
     ax.set(xlabel="digit", ylabel="accuracy (%)", xticks=range(len(values)),
            ylim=(min(PER_CLASS_FLOOR, min(values) - 0.5), 100.5), title="per-class test accuracy")
-    return _finish(fig, title, save)
+    return finish(fig, title, save)
 
 
 def plot_confusion_matrix(matrix, title="", save=None):
@@ -108,7 +109,7 @@ def plot_confusion_matrix(matrix, title="", save=None):
     ax.set(xlabel="predicted", ylabel="true", xticks=range(10), yticks=range(10),
            title="confusion matrix (mistakes only)")
     fig.colorbar(image, ax=ax, shrink=0.8)
-    return _finish(fig, title, save)
+    return finish(fig, title, save)
 
 
 def plot_lr(history, title="", save=None):
@@ -117,7 +118,7 @@ def plot_lr(history, title="", save=None):
     ax.plot([r["epoch"] for r in history], [r["lr"] for r in history], marker=".")
     ax.set(xlabel="epoch", ylabel="learning rate", title="learning rate")
     ax.grid(alpha=0.3)
-    return _finish(fig, title, save)
+    return finish(fig, title, save)
 
 
 def plot_series(records, title="", save=None):
@@ -132,7 +133,7 @@ def plot_series(records, title="", save=None):
     ax.set(xlabel="epoch", ylabel="test accuracy (%)", ylim=ACCURACY_RANGE, title="test accuracy per epoch")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=2)
-    return _finish(fig, title, save)
+    return finish(fig, title, save)
 
 
 def plot_seeds(records, key="ema_test_acc", title="", save=None):
@@ -153,7 +154,7 @@ def plot_seeds(records, key="ema_test_acc", title="", save=None):
            title=f"{len(records)} seeds, test accuracy per epoch (zoomed)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
-    return _finish(fig, title, save)
+    return finish(fig, title, save)
 
 
 def plot_lr_range(lrs, losses, chosen=None, title="", save=None):
@@ -166,7 +167,7 @@ def plot_lr_range(lrs, losses, chosen=None, title="", save=None):
     ax.set(xscale="log", xlabel="learning rate", ylabel="training loss (smoothed)",
            title="learning-rate range test", ylim=(0, min(max(losses), 3 * losses[0])))
     ax.grid(alpha=0.3)
-    return _finish(fig, title, save)
+    return finish(fig, title, save)
 
 
 def plot_pareto(points, title="", save=None, chosen=()):
@@ -196,7 +197,7 @@ def plot_pareto(points, title="", save=None, chosen=()):
     ax.set(xlabel="parameters", ylabel="worst seed: lowest test acc., last 5 epochs (%)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
-    return _finish(fig, title, save)
+    return finish(fig, title, save)
 
 
 def plot_seed_spread(points, title="", save=None):
@@ -223,7 +224,7 @@ def plot_seed_spread(points, title="", save=None):
     ax.set(xlabel="parameters", ylabel="test accuracy, averaged weights (%)", ylim=(low - 0.03, high + 0.22))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
-    return _finish(fig, title, save)
+    return finish(fig, title, save)
 
 
 def plot_ablation(rows, own, title="", save=None):
@@ -253,4 +254,4 @@ def plot_ablation(rows, own, title="", save=None):
     ax.set(xlabel=f"lowest test accuracy of the last {LAST} epochs (%)")
     ax.grid(alpha=0.3, axis="x")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
-    return _finish(fig, title, save)
+    return finish(fig, title, save)
