@@ -198,7 +198,7 @@ def main(argv=None):
         lines += profile_step(replace(step_config(10), step=args.steps[0]), data)
     text = "\n".join(lines) + "\n"
     print("\n" + text, end="")
-    if not data.smoke:  # kept beside the records; the README quotes it
+    if not data.smoke:  # kept beside the records; docs/details.md quotes it
         path = output_dir("benchmarks") / f"epoch_speed_{device.type}{'_quick' if args.quick else ''}.txt"
         if (kept := archive_existing(path)):
             print(f"The previous table was moved to {repo_relative(kept)}")

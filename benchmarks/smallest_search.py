@@ -4,7 +4,7 @@ the worst seed (``era_mnist.search`` holds the candidates).
 A candidate and seed already recorded is skipped, so a search can be resumed or extended.
 ``--plot`` prints the table and draws step11_pareto.png from the records, with step 10's full
 runs beside them. Records and chart are read and written in the git-ignored Data/local/, or with
-``--evidence`` in Data/search/ and Data/figures/, the committed search that the README quotes.
+``--evidence`` in Data/search/ and Data/figures/, the committed search that docs/details.md quotes.
 
     python benchmarks/smallest_search.py --list
     python benchmarks/smallest_search.py --candidates slim-8-12 slim-8-10 --seeds 1 2

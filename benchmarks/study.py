@@ -9,7 +9,7 @@ validate a trial's recipe on new seeds. Needs the search extra: ``pip install -e
 The studies are stored in studies.db beside their records (``--storage URL`` for another
 database, e.g. PostgreSQL, shared by workers on several machines); each finished run is also a
 JSON record in <study>/. Both are read and written in the git-ignored Data/local/search/, or with
-``--evidence`` in Data/search/, the committed search that the README quotes.
+``--evidence`` in Data/search/, the committed search that docs/details.md quotes.
 """
 import argparse
 import os

@@ -73,10 +73,10 @@ def parser():
                        help="replace an existing run record (default: move it to previous/ beside it)")
     train.add_argument("--evidence", action="store_true",
                        help="write Data/runs/, the committed evidence (the step's own settings only)")
-    repro = sub.add_parser("reproduce", help="execute the notebooks in full mode and rewrite the README's results")
+    repro = sub.add_parser("reproduce", help="execute the notebooks in full mode and rewrite the results of the README and docs/details.md")
     repro.add_argument("--steps", type=positive_int, nargs="+", choices=list(STEPS), default=list(STEPS),
                        metavar="N", help="the steps to run (default: all)")
-    repro.add_argument("--readme-only", action="store_true", help="only rewrite the README from the records")
+    repro.add_argument("--readme-only", action="store_true", help="only rewrite the README and docs/details.md from the records")
     repro.add_argument("--retrain", action="store_true",
                        help="train every run again, even one whose kept weights the same training code made")
     ablate = sub.add_parser("ablate", help="train a bundled step with each of its changes undone (leave one out), "

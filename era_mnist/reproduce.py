@@ -1,7 +1,8 @@
-"""Re-run the series in full mode: execute the notebooks in place, then rewrite the README's
-results from the records they wrote. ``python -m era_mnist reproduce [--steps N ...]``."""
+"""Re-run the series in full mode: execute the notebooks in place, then rewrite the results of the
+README and of docs/details.md from the records they wrote. ``python -m era_mnist reproduce [--steps N ...]``."""
 import os
 import time
+from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
@@ -23,7 +24,11 @@ STEPS_START = "<!-- steps:start: written by `python -m era_mnist reproduce` from
 STEPS_END = "<!-- steps:end -->"
 HEADLINE_START = "<!-- headline:start: written by `python -m era_mnist reproduce` from the records; do not edit -->"
 HEADLINE_END = "<!-- headline:end -->"
-SERIES_FIGURE = "series_test_accuracy.png"
+SERIES_FIGURE = "series_measure.png"
+DETAILS = REPO_ROOT / "docs" / "details.md"
+DETAILS_LINK = "docs/details.md"
+DETAILS_START = "<!-- details:start: written by `python -m era_mnist reproduce` from Data/; do not edit -->"
+DETAILS_END = "<!-- details:end -->"
 COLAB = "https://colab.research.google.com/github/era-mnist/era_mnist/blob/main/notebooks"  # as each notebook's badge
 
 
@@ -131,7 +136,7 @@ def study_table_rows(study):
 
 
 def ablation_rows():
-    """The README's lines for every bundled step with an ablation run recorded: its table."""
+    """docs/details.md's lines for every bundled step with an ablation run recorded: its table."""
     lines = []
     for step in ABLATIONS:
         if not set(ABLATION_SEEDS) <= own_runs(step).keys():  # the step's own seeds are not recorded here
@@ -144,8 +149,35 @@ def ablation_rows():
     return lines
 
 
+# (figure, caption): the README shows the first three, docs/details.md every one
+FIGURES = [(SERIES_FIGURE, "The series in one chart: each step's seeds (dots) and their mean (bar), the rule's measure "
+            "(the lowest test accuracy of the last 5 epochs; averaged weights where the step keeps them)."),
+           ("step12_seed1_seeds.png", "Step 12, the final model: every seed's test accuracy per epoch, the last 5 "
+            "epochs shaded, each seed green where it holds there."),
+           (SEED_FRONT_FIGURE, "Every configuration the studies ran on seeds 1-10: each seed and the mean, by "
+            "parameters; the smallest that holds on all ten is step 12's network."),
+           ("step12_seed1_curves.png", "Step 12's seed 1, loss and accuracy per epoch, over step 10's (dashed)."),
+           ("step10_seed1_curves.png", "Step 10's seed 1, loss and accuracy per epoch, over step 9's (dashed)."),
+           ("step10_seed1_misclassified.png", "The test digits step 10's seed 1 gets wrong."),
+           (PARETO_FIGURE, "Step 11's hand-listed search: parameters against the worst seed."),
+           (STUDY_FIGURE, "The Optuna studies: parameters against the worst seed, step 12 starred."),
+           ("step11_seed1_curves.png", "Step 11's seed 1, loss and accuracy per epoch.")]
+FIGURES += [(ablation_figure(step), f"Step {step}: each of its changes undone alone, seed by seed, against the "
+             "step's own seeds (its notebook says which carried the step).") for step in ABLATIONS]
+README_FIGURES = 3
+
+
+def figure_lines(figures, folder):
+    """Each figure that exists, as an image with its caption under it; ``folder`` is the path from the
+    page to Data/figures/."""
+    made = output_dir("figures", "evidence")
+    return [line for name, caption in figures if (made / name).exists()
+            for line in (f"![{Path(name).stem}]({folder}/{name})", f"*{caption}*", "")]
+
+
 def results_markdown(records):
-    """The README's results block, every number from the records."""
+    """The README's results block: one table of every step, the first figures, every number from
+    the records."""
     runs = {step: step_seeds(step, records) for step in STEPS}
     made_on = devices(r for seeds in runs.values() for r in seeds)
     lines = [START, "",
@@ -157,6 +189,16 @@ def results_markdown(records):
              "|---|---|---|---|---|---|---|---|---|---|"]
     for step in STEPS:
         lines += result_rows(step, runs[step])
+    lines.append("")
+    lines += figure_lines(FIGURES[:README_FIGURES], "Data/figures")
+    lines.append(f"Every seed of step 10, the searches, the ablations and every figure: [{DETAILS_LINK}]({DETAILS_LINK}).")
+    return "\n".join(lines + ["", END])
+
+
+def details_markdown(records):
+    """docs/details.md's generated block: step 10's seeds, the searches' and studies' tables, the
+    ablations and every figure, from the records."""
+    lines = [DETAILS_START]
     if len(records.get(10, {})) > 1:
         lines += [""] + seed_rows(10, records[10])
     if found := search_records(smoke=False):
@@ -165,21 +207,9 @@ def results_markdown(records):
         if table := study_table_rows(study):
             lines += [""] + table
     lines += ablation_rows()
-    figures = output_dir("figures", "evidence")
-    pictures = [("step12_seed1_seeds.png", "step 12: every seed's test accuracy, the last 5 epochs shaded"),
-                ("step12_seed1_curves.png", "step 12 curves over step 10's"),
-                ("step10_seed1_curves.png", "step 10 curves"),
-                ("step10_seed1_misclassified.png", "step 10 misclassified digits"),
-                (SERIES_FIGURE, "test accuracy per epoch, all steps"),
-                (PARETO_FIGURE, "step 11 search: parameters against the worst seed"),
-                (STUDY_FIGURE, "Optuna studies: parameters against the worst seed, step 12 starred"),
-                (SEED_FRONT_FIGURE, "every configuration run on seeds 1-10: each seed and the mean, by parameters"),
-                ("step11_seed1_curves.png", "step 11 curves")]
-    pictures += [(ablation_figure(step), f"step {step}: each change undone alone, seeds {spans(ABLATION_SEEDS)}")
-                 for step in ABLATIONS]
     lines.append("")
-    lines += [f"![{what}](Data/figures/{name})" for name, what in pictures if (figures / name).exists()]
-    return "\n".join(lines + [END])
+    lines += figure_lines(FIGURES, "../Data/figures")
+    return "\n".join(lines + [DETAILS_END])
 
 
 def steps_markdown():
@@ -226,23 +256,32 @@ def replace_block(text, start, end, block, readme, what):
     return text[:first] + block + text[last + len(end):]
 
 
-def update_readme(readme=None):
-    """Rewrite the README's marked blocks (default: the repository's): the steps from the step
-    table, the results from the records."""
-    readme = readme or README
+def update_readme(readme=None, details=None):
+    """Rewrite the marked blocks of the README and of docs/details.md (default: the repository's):
+    the steps from the step table, the results from the records."""
+    readme, details = readme or README, details or DETAILS
     records = full_records()
     text = replace_block(readme.read_text(), START, END, results_markdown(records), readme, "results")
     text = replace_block(text, HEADLINE_START, HEADLINE_END, headline_markdown(), readme, "headline")
-    write_atomically(readme, replace_block(text, STEPS_START, STEPS_END, steps_markdown(), readme, "steps"))
+    text = replace_block(text, STEPS_START, STEPS_END, steps_markdown(), readme, "steps")
+    more = replace_block(details.read_text(), DETAILS_START, DETAILS_END, details_markdown(records), details, "details")
+    write_atomically(readme, text)
+    write_atomically(details, more)
     print(f"README results rewritten from {sum(len(seeds) for seeds in records.values())} records")
 
 
 def series_figure(records):
-    """Test accuracy per epoch of every step's seed-1 full run, on one chart."""
-    runs = [seeds[1] for step, seeds in sorted(records.items()) if 1 in seeds]
+    """The rule's measure of every step's seeds, one column per step (``plot_series``): on the
+    averaged weights where a step keeps them."""
+    runs = {step: step_seeds(step, records) for step in STEPS}
+    runs = {step: seeds for step, seeds in runs.items() if seeds}
     if runs:
-        plot_series(runs, title=f"seed 1, full runs on {devices(runs)}, torch {runs[0].torch_version}",
-                    save=output_dir("figures", "evidence") / SERIES_FIGURE)
+        points = [(step, f"{step}\n{STEPS[step].name}",
+                   [row.low for row in seed_summary(seeds, AVERAGED if AVERAGED in seeds[0].history[0]
+                                                    else "test_acc").rows]) for step, seeds in runs.items()]
+        made = [r for seeds in runs.values() for r in seeds]
+        plot_series(points, title=f"every step's full runs on {devices(made)}, torch "
+                    f"{', '.join(sorted({r.torch_version for r in made}))}", save=output_dir("figures", "evidence") / SERIES_FIGURE)
 
 
 def reproduce(steps, retrain=False):

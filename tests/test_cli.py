@@ -169,6 +169,9 @@ def test_the_result_is_printed_before_a_record_that_cannot_be_written(user_repo,
 def readme(tmp_path, monkeypatch):
     path = tmp_path / "README.md"
     monkeypatch.setattr(reproduce, "README", path)
+    details = tmp_path / "details.md"
+    details.write_text(f"{reproduce.DETAILS_START}\n{reproduce.DETAILS_END}\n")
+    monkeypatch.setattr(reproduce, "DETAILS", details)
     return path
 
 

@@ -1,9 +1,10 @@
-"""The README, the records under Data/runs/ and the committed notebooks' outputs must agree."""
+"""The README, docs/details.md, the records under Data/ and the committed notebooks' outputs must agree."""
 import nbformat
 import pytest
 
-from era_mnist.reproduce import (END, HEADLINE_END, HEADLINE_START, README, START, STEPS_END, STEPS_START,
-                                 headline_markdown, notebook_path, results_markdown, steps_markdown)
+from era_mnist.reproduce import (DETAILS, DETAILS_END, DETAILS_START, END, HEADLINE_END, HEADLINE_START, README,
+                                 START, STEPS_END, STEPS_START, details_markdown, headline_markdown, notebook_path,
+                                 results_markdown, steps_markdown)
 from era_mnist.search import STEP11, STUDIES, candidate_config, search_records, step_runs, study_records
 from era_mnist.steps import STEPS, StepConfig, build, final_step, parameters
 from era_mnist.utils import AVERAGED, TARGET, epochs_at_target, format_result, full_records, seed_summary, seed_table
@@ -23,6 +24,26 @@ def test_readme_results_are_written_from_the_records():
     text = README.read_text()
     block = text[text.index(START):text.index(END) + len(END)]
     assert block == results_markdown(RECORDS)
+
+
+def test_the_details_page_is_written_from_the_records_and_the_readme_links_it():
+    text = DETAILS.read_text()
+    assert text[text.index(DETAILS_START):text.index(DETAILS_END) + len(DETAILS_END)] == details_markdown(RECORDS)
+    assert "](docs/details.md)" in README.read_text()
+
+
+def test_every_figure_the_pages_show_exists_and_has_a_caption():
+    import re
+    for page, folder in ((README, README.parent), (DETAILS, DETAILS.parent)):
+        lines = page.read_text().splitlines()
+        for i, line in enumerate(lines):
+            if image := re.fullmatch(r"!\[[^]]*\]\(([^)]+)\)", line):
+                assert (folder / image[1]).is_file(), f"{page.name}: {image[1]} does not exist"
+                assert re.fullmatch(r"\*.+\*", lines[i + 1]), f"{page.name}: {image[1]} has no caption under it"
+
+
+def test_the_readme_is_a_page_not_a_log():
+    assert len(README.read_text().splitlines()) <= 150
 
 
 def test_readme_headline_is_written_from_the_final_steps_records():
@@ -80,12 +101,12 @@ def test_records_are_complete_full_runs(step, seed):
     assert record.config["epochs"] <= (15 if step >= 10 else 20)
 
 
-def test_readme_quotes_every_benchmark_table():
-    """The performance section shows the tables benchmarks/epoch_speed.py wrote, as written."""
+def test_the_details_page_quotes_every_benchmark_table():
+    """The performance section (docs/details.md) shows the tables benchmarks/epoch_speed.py wrote, as written."""
     tables = sorted((README.parent / "Data" / "benchmarks").glob("*.txt"))
     assert tables, "no table in Data/benchmarks/: run benchmarks/epoch_speed.py"
     for table in tables:
-        assert table.read_text() in README.read_text(), f"the README does not quote {table.name}"
+        assert table.read_text() in DETAILS.read_text(), f"docs/details.md does not quote {table.name}"
 
 
 def test_every_search_record_is_a_full_run_of_its_candidate():
@@ -99,7 +120,7 @@ def test_every_search_record_is_a_full_run_of_its_candidate():
 
 
 def test_every_study_record_is_a_full_run_of_its_configuration():
-    """The Optuna studies' runs (Data/search/<study>/), which the README's study tables read."""
+    """The Optuna studies' runs (Data/search/<study>/), which the study tables of docs/details.md read."""
     for study in STUDIES:
         for trials, records in study_records(study, smoke=False).items():
             for record in records:

@@ -121,18 +121,25 @@ def plot_lr(history, title="", save=None):
     return finish(fig, title, save)
 
 
-def plot_series(records, title="", save=None):
-    """Test accuracy per epoch of several runs (one line per record) on one chart."""
+def plot_series(steps, title="", save=None):
+    """The series as one strip chart of the rule's measure: for each (step, label, each seed's
+    lowest test accuracy of the last 5 epochs), a dot per seed and a bar at their mean, green where
+    every seed holds the target, red where one does not; the target as a dotted line."""
     fig, ax = plt.subplots(figsize=(8, 4.2))
-    colours = plt.get_cmap("tab20").colors  # twenty distinct colours, a dashed line for every other run
-    for i, rec in enumerate(records):
-        ax.plot([r["epoch"] for r in rec.history], [r["test_acc"] for r in rec.history], marker=".",
-                color=colours[(2 * i) % 20 + (i // 10) % 2], ls="-" if i % 2 == 0 else "--",
-                label=f"step {rec.step} {rec.name} ({rec.params:,} params)")
+    for step, label, lows in steps:
+        colour = "tab:green" if all(RULE.clears(low) for low in lows) else "tab:red"
+        ax.scatter([step] * len(lows), lows, s=14, color=colour, alpha=0.6, zorder=3)
+        ax.hlines(sum(lows) / len(lows), step - 0.3, step + 0.3, color=colour, lw=2.5, zorder=4)
+    ax.scatter([], [], s=14, color="grey", label=f"a seed: its lowest test accuracy of the last {LAST} epochs")
+    ax.plot([], [], color="grey", lw=2.5, label="the seeds' mean")
+    for colour, what in (("tab:green", f"every seed >= {TARGET} %"), ("tab:red", f"a seed < {TARGET} %")):
+        ax.scatter([], [], marker="s", color=colour, label=what)
     ax.axhline(TARGET, color="black", ls=":", lw=0.8)
-    ax.set(xlabel="epoch", ylabel="test accuracy (%)", ylim=ACCURACY_RANGE, title="test accuracy per epoch")
+    ax.set(xlabel="step", ylabel="test accuracy (%)", xticks=[step for step, _, _ in steps],
+           xticklabels=[label for _, label, _ in steps])
+    ax.tick_params(axis="x", labelsize=7)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, loc="lower right")
     return finish(fig, title, save)
 
 
