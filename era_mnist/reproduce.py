@@ -276,7 +276,7 @@ def series_figure(records):
     runs = {step: step_seeds(step, records) for step in STEPS}
     runs = {step: seeds for step, seeds in runs.items() if seeds}
     if runs:
-        points = [(step, f"{step}\n{STEPS[step].name}",
+        points = [(step, f"{step} {STEPS[step].name}",
                    [row.low for row in seed_summary(seeds, AVERAGED if AVERAGED in seeds[0].history[0]
                                                     else "test_acc").rows]) for step, seeds in runs.items()]
         made = [r for seeds in runs.values() for r in seeds]

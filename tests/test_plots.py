@@ -87,3 +87,16 @@ def test_every_seed_of_a_configuration_is_a_dot_and_same_sized_ones_stand_side_b
     bars = [segment for c in ax.collections if isinstance(c, LineCollection) for segment in c.get_segments()]
     assert [pytest.approx(tuple(y for _, y in bar)) for bar in bars] == [(99.4, 99.4), (99.475, 99.475),
                                                                          (99.395, 99.395), (99.42, 99.42)]  # means
+
+
+def test_the_series_chart_draws_each_seed_and_bars_the_mean_green_only_where_every_seed_holds():
+    from matplotlib.collections import LineCollection
+    from era_mnist.utils import plot_series
+    ax = plot_series([(1, "1 setup", [99.2]), (10, "10 onecycle", [99.4, 99.5])]).axes[0]
+    dots = [c for c in ax.collections if c.get_offsets().shape[0] and not isinstance(c, LineCollection)]
+    assert sorted(tuple(map(tuple, d.get_offsets())) for d in dots) == [((1, 99.2),), ((10, 99.4), (10, 99.5))]
+    bars = {round(float(c.get_segments()[0][0][1]), 3): c.get_color()[0][:3]
+            for c in ax.collections if isinstance(c, LineCollection)}
+    assert set(bars) == {99.2, 99.45}
+    assert bars[99.45][1] > bars[99.45][0] and bars[99.2][0] > bars[99.2][1]  # green holds, red does not
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1 setup", "10 onecycle"]

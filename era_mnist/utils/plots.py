@@ -135,9 +135,8 @@ def plot_series(steps, title="", save=None):
     for colour, what in (("tab:green", f"every seed >= {TARGET} %"), ("tab:red", f"a seed < {TARGET} %")):
         ax.scatter([], [], marker="s", color=colour, label=what)
     ax.axhline(TARGET, color="black", ls=":", lw=0.8)
-    ax.set(xlabel="step", ylabel="test accuracy (%)", xticks=[step for step, _, _ in steps],
-           xticklabels=[label for _, label, _ in steps])
-    ax.tick_params(axis="x", labelsize=7)
+    ax.set(ylabel="test accuracy (%)", xticks=[step for step, _, _ in steps])
+    ax.set_xticklabels([label for _, label, _ in steps], rotation=30, ha="right", fontsize=7)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
     return finish(fig, title, save)
