@@ -4,7 +4,6 @@ import torch
 from matplotlib.colors import to_rgb
 
 from era_mnist.utils import confident_mistakes, plot_confusion_matrix, plot_history, plot_pareto
-from era_mnist.utils.plots import ACCURACY_RANGE
 
 matplotlib.use("Agg")
 
@@ -13,12 +12,18 @@ def history(acc):
     return [dict(epoch=e, train_loss=1 / e, train_acc=acc, test_loss=2 / e, test_acc=acc) for e in (1, 2, 3)]
 
 
-def test_history_has_a_log_loss_axis_one_accuracy_range_and_the_previous_step():
+def test_history_draws_loss_and_error_on_log_scales_with_the_previous_steps_train_and_test():
     fig = plot_history(history(99.0), previous=("step 3", history(98.0)))
-    loss, acc = fig.axes
-    assert loss.get_yscale() == "log" and acc.get_ylim() == ACCURACY_RANGE
-    dashed = [line for line in acc.lines if line.get_linestyle() == "--"]
-    assert [line.get_label() for line in dashed] == ["test, step 3"] and list(dashed[0].get_ydata()) == [98.0] * 3
+    loss, err = fig.axes
+    assert loss.get_yscale() == "log" and err.get_yscale() == "log"
+    assert list(err.lines[1].get_ydata()) == pytest.approx([1.0] * 3)  # test: 100 - 99 %
+    dashed = [line for line in err.lines if line.get_linestyle() == "--"]
+    assert [line.get_label() for line in dashed] == ["train, step 3", "test, step 3"]
+    assert list(dashed[1].get_ydata()) == pytest.approx([2.0] * 3)
+    target = [line for line in err.lines if line.get_linestyle() == ":"]
+    assert list(target[0].get_ydata()) == pytest.approx([0.6] * 2)
+    early = plot_history([dict(history(80.87)[0])]).axes[1]
+    assert early.get_ylim()[1] > 19.13  # the first epoch's error is on the chart
 
 
 def test_the_surest_mistakes_come_first():

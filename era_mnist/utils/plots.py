@@ -8,7 +8,6 @@ import matplotlib.pyplot as plt
 
 from .results import LAST, RULE, TARGET, spans
 
-ACCURACY_RANGE = (97.0, 100.0)
 PER_CLASS_FLOOR = 96.0
 CURVES = {"train": ("train", "tab:blue"), "test": ("test", "tab:orange"),
           "ema_test": ("test, averaged weights", "tab:green")}
@@ -25,26 +24,34 @@ def finish(fig, title, save):
 
 
 def plot_history(history, title="", save=None, previous=None):
-    """Loss (log scale) and accuracy per epoch, train and test (and the averaged weights' test, if
-    kept); ``previous`` (a label, a history), e.g. the step before's run, adds its test curves,
-    dashed, to compare with. Accuracy below 97 % lies under the chart (the loss shows it)."""
+    """Loss and error (100 - accuracy, %) per epoch, both on log scales so that the first epoch's
+    errors and the last epochs' tenths of a point fit one chart: train and test (and the averaged
+    weights' test, if kept); ``previous`` (a label, a history), e.g. the step before's run, adds its
+    train and test curves, dashed, to compare with."""
     epochs = [r["epoch"] for r in history]
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, (ax_loss, ax_err) = plt.subplots(1, 2, figsize=(10, 3.6))
     for key, (label, colour) in CURVES.items():
         if f"{key}_loss" in history[0]:
             ax_loss.plot(epochs, [r[f"{key}_loss"] for r in history], marker=".", color=colour, label=label)
-            ax_acc.plot(epochs, [r[f"{key}_acc"] for r in history], marker=".", color=colour, label=label)
+            ax_err.plot(epochs, [error(r[f"{key}_acc"]) for r in history], marker=".", color=colour, label=label)
     if previous:
         label, old = previous
-        for ax, key in ((ax_loss, "test_loss"), (ax_acc, "test_acc")):
-            ax.plot([r["epoch"] for r in old], [r[key] for r in old], ls="--", color="grey", label=f"test, {label}")
-    ax_acc.axhline(TARGET, color="black", ls=":", lw=0.8, label=f"{TARGET} %")
+        for key, shade in (("train", "silver"), ("test", "grey")):
+            x = [r["epoch"] for r in old]
+            ax_loss.plot(x, [r[f"{key}_loss"] for r in old], ls="--", color=shade, label=f"{key}, {label}")
+            ax_err.plot(x, [error(r[f"{key}_acc"]) for r in old], ls="--", color=shade, label=f"{key}, {label}")
+    ax_err.axhline(error(TARGET), color="black", ls=":", lw=0.8, label=f"{TARGET} % accuracy")
     ax_loss.set(xlabel="epoch", ylabel="loss (log scale)", yscale="log", title="loss (train: as trained)")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", ylim=ACCURACY_RANGE, title="accuracy")
-    for ax in (ax_loss, ax_acc):
+    ax_err.set(xlabel="epoch", ylabel="error, 100 - accuracy (%, log scale)", yscale="log", title="error")
+    for ax in (ax_loss, ax_err):
         ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7)
     return finish(fig, title, save)
+
+
+def error(accuracy):
+    """The error (%) of an accuracy (%), kept above 0 for a log scale (100 % accuracy: 0.001 %)."""
+    return max(100.0 - accuracy, 1e-3)
 
 
 def plot_misclassified(images, labels, preds, mean=0.1307, std=0.3081, title="", save=None, cols=10,
