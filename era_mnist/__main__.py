@@ -76,7 +76,7 @@ def parser():
     repro = sub.add_parser("reproduce", help="execute the notebooks in full mode and rewrite the results of the README and docs/details.md")
     repro.add_argument("--steps", type=positive_int, nargs="+", choices=list(STEPS), default=list(STEPS),
                        metavar="N", help="the steps to run (default: all)")
-    repro.add_argument("--readme-only", action="store_true", help="only rewrite the README and docs/details.md from the records")
+    repro.add_argument("--readme-only", action="store_true", help="only rewrite the README, docs/details.md and the notebooks' Markdown Analyses from the records (no training)")
     repro.add_argument("--retrain", action="store_true",
                        help="train every run again, even one whose kept weights the same training code made")
     ablate = sub.add_parser("ablate", help="train a bundled step with each of its changes undone (leave one out), "
@@ -170,11 +170,11 @@ def main(argv=None):
         print_tables(build(args.step))
         return 0
     if args.command == "reproduce":
-        from .reproduce import reproduce, update_readme
+        from .reproduce import reproduce, update_pages
         from .utils import RecordError
         try:
             if args.readme_only:
-                update_readme()
+                update_pages()
             else:
                 reproduce(args.steps, retrain=args.retrain)
         except RecordError as error:

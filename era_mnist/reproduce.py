@@ -7,6 +7,7 @@ from pathlib import Path
 import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
 
+from .analyses import write_analyses
 from .ablation import ABLATION_SEEDS, ABLATIONS, ablation_figure, effects, effects_table, own_runs
 from .search import (PARETO_FIGURE, SEED_FRONT_FIGURE, STEP11, STUDIES, STUDY_FIGURE, STUDY_SEEDS, describe,
                      search_records, search_rows, step_runs, study_cost, study_rows)
@@ -270,6 +271,14 @@ def update_readme(readme=None, details=None):
     print(f"README results rewritten from {sum(len(seeds) for seeds in records.values())} records")
 
 
+def update_pages():
+    """Everything written from the records alone, training nothing: the README and docs/details.md
+    (``update_readme``) and the notebooks' Markdown Analyses (``analyses.write_analyses``)."""
+    update_readme()
+    for step in write_analyses():
+        print(f"{notebook_path(step).name}: its Analysis rewritten from the records")
+
+
 def series_figure(records):
     """The rule's measure of every step's seeds, one column per step (``plot_series``): on the
     averaged weights where a step keeps them."""
@@ -300,4 +309,4 @@ def reproduce(steps, retrain=False):
         execute_notebook(path)
         print(f"  done in {time.perf_counter() - start:.0f} s", flush=True)
     series_figure(full_records())
-    update_readme()
+    update_pages()

@@ -138,7 +138,7 @@ def _series(steps):
 STEPS = _series([
     Step(1, "setup", "Setup", "a working pipeline: data, net, train and test loop", model.SetupNet,
          {}, _reference(6_379_786, 99.85, 99.06)),  # batch 128, SGD lr 0.01 momentum 0.9
-    Step(2, "skeleton", "Skeleton", "the skeleton kept from here on", model.SkeletonNet,
+    Step(2, "skeleton", "Skeleton", "a skeleton to slim down", model.SkeletonNet,
          {}, _reference(194_884, 99.27, 98.86)),
     Step(3, "lighter", "Lighter", "fewer channels", model.LightNet,
          {}, _reference(10_790, 98.88, 98.82)),

@@ -17,6 +17,12 @@ class Rule:
         """The lowest ``key`` accuracy over the last ``window`` epochs."""
         return min(row[key] for row in history[-self.window:])
 
+    def movement(self, history, key="test_acc"):
+        """The largest change of ``key`` from one epoch to the next within the last ``window`` epochs:
+        the yardstick of a step that trains one seed, whose run moves this much by itself."""
+        window = [row[key] for row in history[-self.window - 1:]]
+        return max(abs(b - a) for a, b in zip(window, window[1:]))
+
     def clears(self, accuracy):
         """Whether an accuracy (an epoch's, or a measure already taken) is at or above the target."""
         return accuracy >= self.target

@@ -1,0 +1,38 @@
+"""Step 1's Analysis: the pipeline works; one seed, judged by its own epoch-to-epoch movement."""
+import torch
+
+from ..steps import STEPS, build, step_config
+from ..utils.mechanisms import shapes_through
+from ..utils.records import full_records, record_path, repo_relative
+from ..utils.results import LAST, RULE, TARGET, run_summary
+
+
+def analysis():
+    records = full_records()
+    record, config, ref = records[1][1], step_config(1), STEPS[1].reference
+    h, run, end = record.history, run_summary(record), record.history[-1]
+    move = RULE.movement(h)  # this run's own noise: its largest epoch-to-epoch change, last epochs
+    d = run.best_test - ref["best_test"]
+    lo = min(h, key=lambda e: e["test_loss"])  # the epoch with the lowest test loss
+    after = h[lo["epoch"]:]  # the epochs after it
+    gain = max((e["test_acc"] for e in after), default=lo["test_acc"]) - lo["test_acc"]
+    gap = end["train_acc"] - end["test_acc"]
+    overfits = end["test_loss"] > 1.1 * lo["test_loss"] and gap > 2 * move
+    tail = {name: shape for name, shape, _ in shapes_through(build(1), torch.zeros(1, 1, 28, 28))
+            if name in ("conv5", "conv6", "conv7")}
+    tail_params = sum(p.numel() for n, p in build(1).named_parameters() if n.split(".")[0] in tail)
+    seed1 = {s: seeds[1] for s, seeds in records.items() if 1 in seeds}
+    slowest, best10 = max(seed1, key=lambda s: seed1[s].wall_seconds), run_summary(seed1[10]).best_test
+    reached = ("No epoch reaches" if not run.at_target
+               else "Epochs " + ", ".join(map(str, run.at_target)) + " reach")
+    later = (f"every later epoch lies above it (up to {max(e['test_loss'] for e in after):.4f}), and the last "
+             f"is {end['test_loss'] / lo['test_loss'] - 1:.0%} higher" if after else "the last")
+    sizes = ", ".join(f"{name} {shape[1]}x{shape[2]}" for name, shape in tail.items())
+    return f"""*Written from the committed run `{repo_relative(record_path(1, 1, 'evidence'))}` ({record.label()}); a run of your own prints its own Result above.*
+
+- **Result:** {record.params:,} parameters, best train accuracy {run.best_train:.2f} %{' (last epoch)' if end['train_acc'] == run.best_train else ''}, best test accuracy {run.best_test:.2f} % (epoch {run.best_epoch}); the reference reports {ref['best_train']:.2f} % and {ref['best_test']:.2f} %. The pipeline works: {h[0]['test_acc']:.2f} % test accuracy after one epoch. {reached} {TARGET} %.
+- **One seed, no effect claimed:** the network is big and a run takes {record.wall_seconds / 3600:.1f} hours on this CPU, so this step trains seed 1 only, and the reference reports one run too. Over its last {LAST} epochs this run's test accuracy moves by up to {move:.2f} points from one epoch to the next, by itself; our best epoch is {abs(d):.2f} points {'above' if d > 0 else 'below'} the reference's, but one run each cannot tell the seed from the set-up. The lesson here is the pipeline.
+- **{'Over-fitting' if overfits else 'Little over-fitting'}:** on the log scale the training loss keeps falling, from {h[0]['train_loss']:.4f} to {end['train_loss']:.4f}; the test loss is lowest at epoch {lo['epoch']} ({lo['test_loss']:.4f}), {later}, {end['test_loss'] / end['train_loss']:.0f} times the training loss. After epoch {lo['epoch']} the training loss falls another {lo['train_loss'] / end['train_loss']:.1f}-fold, yet the test accuracy gains at most {gain:+.2f} points on that epoch's {lo['test_acc']:.2f} %{' (less than the run moves from epoch to epoch)' if gain < move else ''}, and it ends {gap:.2f} points below the training accuracy. With {record.params / 1e6:.1f} million parameters and nothing (no batch normalization, no dropout, no augmentation) to hold them back, the network likely learns the training digits by heart.
+- **Where the parameters sit:** the last three convolutions alone hold {tail_params / 1e6:.1f} million of them ({tail_params / record.params:.0%}), on the smallest maps ({sizes}): most of the network's weights work on a handful of positions at the end, where the image is already down to 7x7.
+- **Cost:** {record.wall_seconds:.0f} s for {config.epochs} epochs ({record.cpu_threads} CPU threads), {'the slowest step of the series' if slowest == record.step else 'slower than most steps'}, for a network that step 10 {'beats' if best10 > run.best_test else 'matches'} with {seed1[10].params:,} parameters ({best10:.2f} % best test, seed 1).
+- **What the next step should try:** fix the layout first, with a skeleton that can be slimmed without redesigning it: 3x3 convolutions up to a receptive field of about 7 (the size of a stroke), a max-pool, a 1x1 convolution that cuts the channels back, and a second block that ends on a 7x7 map read by one 7x7 convolution."""

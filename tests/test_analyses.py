@@ -1,0 +1,54 @@
+"""The notebooks' Markdown Analyses (era_mnist.analyses): each is what its records say today, and no
+result in it is typed by hand."""
+import ast
+import inspect
+
+import nbformat
+import pytest
+from test_notebooks import RESULT, literal_text
+
+from era_mnist import analyses, reproduce
+from era_mnist.analyses import ANALYSES, TAG, analysis_cell, write_analyses
+from era_mnist.utils.results import RULE
+
+
+@pytest.mark.parametrize("step", sorted(ANALYSES))
+def test_the_committed_analysis_is_what_the_records_say(step):
+    cell = analysis_cell(nbformat.read(reproduce.notebook_path(step), as_version=4))
+    assert cell is not None, f"step {step}'s notebook has no Markdown cell tagged {TAG!r}"
+    assert cell.source == ANALYSES[step](), ("the Analysis is stale: `python -m era_mnist reproduce --readme-only` "
+                                             "writes it from the records")
+
+
+@pytest.mark.parametrize("step", sorted(ANALYSES))
+def test_an_analysis_types_no_result(step):
+    tree = ast.parse(inspect.getsource(inspect.getmodule(ANALYSES[step])))
+    specs = {id(n.format_spec) for n in ast.walk(tree) if isinstance(n, ast.FormattedValue) and n.format_spec}
+    typed = [found for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) and id(node) not in specs
+             for text in literal_text(node) for found in RESULT.findall(text)]
+    assert typed == [], f"step {step}: compute these, do not type them"
+
+
+def test_a_stale_analysis_is_rewritten_and_a_current_one_left(tmp_path, monkeypatch):
+    path = reproduce.notebook_path(1)
+    nb = nbformat.read(path, as_version=4)
+    analysis_cell(nb).source = "99.99 % on every seed"
+    (tmp_path / path.name).write_text(nbformat.writes(nb))
+    monkeypatch.setattr(reproduce, "NOTEBOOKS", tmp_path)
+    assert write_analyses([1]) == [1]
+    assert analysis_cell(nbformat.read(tmp_path / path.name, as_version=4)).source == ANALYSES[1]()
+    assert write_analyses([1]) == []
+
+
+def test_a_notebook_without_the_tagged_cell_is_named(tmp_path, monkeypatch):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## Analysis")])
+    (tmp_path / reproduce.notebook_path(2).name).write_text(nbformat.writes(nb))
+    monkeypatch.setattr(reproduce, "NOTEBOOKS", tmp_path)
+    with pytest.raises(ValueError, match="has no Markdown cell tagged 'analysis'"):
+        write_analyses([2])
+
+
+def test_the_one_seed_yardstick_is_the_largest_move_between_epochs_of_the_window():
+    history = [dict(test_acc=a) for a in (90.0, 99.0, 99.2, 99.1, 99.4, 99.3, 99.35)]
+    assert RULE.movement(history) == pytest.approx(0.3)  # 99.1 -> 99.4; the jump from 90 lies outside
+    assert analyses.step01.analysis().count(f"{RULE.movement(reproduce.full_records()[1][1].history):.2f} points") == 1
