@@ -5,9 +5,10 @@ tests/test_analyses.py fails when a cell differs from what the records say. Step
 still write their Analysis with an ``Analysis(f"...")`` code cell."""
 import nbformat
 
-from . import step01, step02
+from . import step01, step02, step03, step04, step06, step07, step09, step12
 
-ANALYSES = {1: step01.analysis, 2: step02.analysis}
+ANALYSES = {module.STEP: module.analysis for module in (step01, step02, step03, step04, step06, step07, step09,
+                                                      step12)}
 TAG = "analysis"
 
 

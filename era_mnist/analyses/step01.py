@@ -3,13 +3,17 @@ import torch
 
 from ..steps import STEPS, build, step_config
 from ..utils.mechanisms import shapes_through
-from ..utils.records import full_records, record_path, repo_relative
+from ..utils.records import full_records
 from ..utils.results import LAST, RULE, TARGET, run_summary
+from .provenance import provenance
+
+
+STEP = 1
 
 
 def analysis():
     records = full_records()
-    record, config, ref = records[1][1], step_config(1), STEPS[1].reference
+    record, config, ref = records[STEP][1], step_config(STEP), STEPS[STEP].reference
     h, run, end = record.history, run_summary(record), record.history[-1]
     move = RULE.movement(h)  # this run's own noise: its largest epoch-to-epoch change, last epochs
     d = run.best_test - ref["best_test"]
@@ -18,9 +22,9 @@ def analysis():
     gain = max((e["test_acc"] for e in after), default=lo["test_acc"]) - lo["test_acc"]
     gap = end["train_acc"] - end["test_acc"]
     overfits = end["test_loss"] > 1.1 * lo["test_loss"] and gap > 2 * move
-    tail = {name: shape for name, shape, _ in shapes_through(build(1), torch.zeros(1, 1, 28, 28))
+    tail = {name: shape for name, shape, _ in shapes_through(build(STEP), torch.zeros(1, 1, 28, 28))
             if name in ("conv5", "conv6", "conv7")}
-    tail_params = sum(p.numel() for n, p in build(1).named_parameters() if n.split(".")[0] in tail)
+    tail_params = sum(p.numel() for n, p in build(STEP).named_parameters() if n.split(".")[0] in tail)
     seed1 = {s: seeds[1] for s, seeds in records.items() if 1 in seeds}
     slowest, best10 = max(seed1, key=lambda s: seed1[s].wall_seconds), run_summary(seed1[10]).best_test
     reached = ("No epoch reaches" if not run.at_target
@@ -28,7 +32,7 @@ def analysis():
     later = (f"every later epoch lies above it (up to {max(e['test_loss'] for e in after):.4f}), and the last "
              f"is {end['test_loss'] / lo['test_loss'] - 1:.0%} higher" if after else "the last")
     sizes = ", ".join(f"{name} {shape[1]}x{shape[2]}" for name, shape in tail.items())
-    return f"""*Written from the committed run `{repo_relative(record_path(1, 1, 'evidence'))}` ({record.label()}); a run of your own prints its own Result above.*
+    return f"""{provenance(STEP, [record])}
 
 - **Result:** {record.params:,} parameters, best train accuracy {run.best_train:.2f} %{' (last epoch)' if end['train_acc'] == run.best_train else ''}, best test accuracy {run.best_test:.2f} % (epoch {run.best_epoch}); the reference reports {ref['best_train']:.2f} % and {ref['best_test']:.2f} %. The pipeline works: {h[0]['test_acc']:.2f} % test accuracy after one epoch. {reached} {TARGET} %.
 - **One seed, no effect claimed:** the network is big and a run takes {record.wall_seconds / 3600:.1f} hours on this CPU, so this step trains seed 1 only, and the reference reports one run too. Over its last {LAST} epochs this run's test accuracy moves by up to {move:.2f} points from one epoch to the next, by itself; our best epoch is {abs(d):.2f} points {'above' if d > 0 else 'below'} the reference's, but one run each cannot tell the seed from the set-up. The lesson here is the pipeline.

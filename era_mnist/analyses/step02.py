@@ -4,17 +4,21 @@ import statistics
 import torch
 
 from ..steps import STEPS, build, step_config
-from ..utils.records import full_records, record_path, repo_relative
+from ..utils.records import full_records
 from ..utils.results import LAST, RULE, TARGET, run_summary
+from .provenance import provenance
+
+
+STEP = 2
 
 
 def analysis():
     records = full_records()
-    record, prev, config, ref = records[2][1], records[1][1], step_config(2), STEPS[2].reference
+    record, prev, config, ref = records[STEP][1], records[1][1], step_config(STEP), STEPS[STEP].reference
     h, run, before = record.history, run_summary(record), run_summary(prev)
     move = RULE.movement(h)  # this run's own noise: its largest epoch-to-epoch change, last epochs
     cut = before.best_test - run.best_test
-    relus = sum(isinstance(m, torch.nn.ReLU) for m in build(2).modules())
+    relus = sum(isinstance(m, torch.nn.ReLU) for m in build(STEP).modules())
     convs, light = ([m for m in build(n).modules() if isinstance(m, torch.nn.Conv2d)] for n in (2, 3))
     big = sum(sorted(m.weight.numel() for m in convs)[-2:])  # the two largest convolutions' parameters
     lo, lo1 = (min(r.history, key=lambda e: e["test_loss"]) for r in (record, prev))  # lowest test loss
@@ -26,7 +30,7 @@ def analysis():
     reached = ("No epoch reaches" if not run.at_target
                else "Epochs " + ", ".join(map(str, run.at_target)) + " reach")
     widths = lambda layers: f"{min(m.out_channels for m in layers[:-2])} to {max(m.out_channels for m in layers[:-2])}"  # noqa: E731
-    return f"""*Written from the committed run `{repo_relative(record_path(2, 1, 'evidence'))}` ({record.label()}); a run of your own prints its own Result above.*
+    return f"""{provenance(STEP, [record])}
 
 - **Result:** {record.params:,} parameters, {prev.params / record.params:.0f} times fewer than step 1: best train accuracy {run.best_train:.2f} %{' (last epoch)' if h[-1]['train_acc'] == run.best_train else ''}, best test accuracy {run.best_test:.2f} % (epoch {run.best_epoch}); the reference reports {ref['best_train']:.2f} % and {ref['best_test']:.2f} %. {reached} {TARGET} %.
 - **The skeleton learns:** its best test accuracy is {abs(cut):.2f} points {'below' if cut > 0 else 'above'} step 1's ({before.best_test:.2f} %). Steps 1 and 2 train one seed each (a run takes {record.wall_seconds / 3600:.1f} hours on this CPU), and over its last {LAST} epochs this run's test accuracy moves by up to {move:.2f} points from one epoch to the next by itself: the difference is {'larger than that, a hint of a cost but no effect measured' if abs(cut) > move else 'within that movement: no effect these runs can show'}. The lesson is the skeleton, not a margin.
