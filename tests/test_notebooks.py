@@ -34,10 +34,12 @@ def test_notebook_structure(name):
     assert f"show_network({step})" in code and (step == 1 or f"show_changes({step}" in code)  # the lesson's code
     headings = [line for c in cells if c.cell_type == "markdown" for line in c.source.splitlines()
                 if line.startswith("## ")]
-    assert headings == ["## Target", "## Result", "## Analysis"]
+    assert headings[:3] == ["## Target", "## Result", "## Analysis"]
+    assert all(h.startswith("## Appendix") for h in headings[3:])  # a search's details go after the lesson
     heading = next(c for c in cells if c.cell_type == "markdown" and c.source.startswith("## Analysis"))
-    last = cells[-1]
-    # the Analysis ends the notebook: Markdown written from the records (era_mnist.analyses), or the
+    appendix = next((i for i, c in enumerate(cells) if c.source.startswith("## Appendix")), len(cells))
+    last = cells[appendix - 1]
+    # the Analysis ends the lesson: Markdown written from the records (era_mnist.analyses), or the
     # output of an Analysis(f"...") cell written over its run's numbers
     assert (last.cell_type == "markdown" and TAG in last.metadata.get("tags", [])) or last.source.startswith("Analysis(")
     analysis = heading.source + (last.source if last.cell_type == "markdown" else

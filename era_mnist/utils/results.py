@@ -18,9 +18,9 @@ class Rule:
         return min(row[key] for row in history[-self.window:])
 
     def movement(self, history, key="test_acc"):
-        """The largest change of ``key`` from one epoch to the next within the last ``window`` epochs:
+        """The largest change of ``key`` from one epoch to the next among the last ``window`` epochs:
         the yardstick of a step that trains one seed, whose run moves this much by itself."""
-        window = [row[key] for row in history[-self.window - 1:]]
+        window = [row[key] for row in history[-self.window:]]
         return max(abs(b - a) for a, b in zip(window, window[1:]))
 
     def clears(self, accuracy):
