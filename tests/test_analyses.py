@@ -51,6 +51,6 @@ def test_a_notebook_without_the_tagged_cell_is_named(tmp_path, monkeypatch):
 def test_the_one_seed_yardstick_is_the_largest_move_between_epochs_of_the_window():
     history = [dict(test_acc=a) for a in (90.0, 99.0, 99.2, 99.1, 99.4, 99.3, 99.35)]
     assert RULE.movement(history) == pytest.approx(0.3)  # 99.1 -> 99.4; the jumps from 90 and 99.0 lie outside
-    history[2]["test_acc"] = 98.0  # the epoch before the window: a jump into the window is not inside it
+    history[1]["test_acc"] = 98.0  # the epoch before the window: a jump into the window is not inside it
     assert RULE.movement(history) == pytest.approx(0.3)
     assert analyses.step01.analysis().count(f"{RULE.movement(reproduce.full_records()[1][1].history):.2f} points") == 1

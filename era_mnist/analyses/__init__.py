@@ -5,10 +5,10 @@ tests/test_analyses.py fails when a cell differs from what the records say. Step
 still write their Analysis with an ``Analysis(f"...")`` code cell."""
 import nbformat
 
-from . import step01, step02, step03, step04, step06, step07, step09, step12
+from . import step01, step02, step03, step04, step06, step07, step09, step11, step12
 
-ANALYSES = {module.STEP: module.analysis for module in (step01, step02, step03, step04, step06, step07, step09,
-                                                      step12)}
+MODULES = (step01, step02, step03, step04, step06, step07, step09, step11, step12)
+ANALYSES = {module.STEP: module.analysis for module in MODULES}
 TAG = "analysis"
 
 
