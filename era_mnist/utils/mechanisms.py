@@ -1,7 +1,7 @@
 """How each step's change works, shown live on the step's own network and data, before it trains:
 where the parameters sit (step 3), what BatchNorm does to a layer's output (step 4), dropout with
 the network in train and in eval mode (steps 5 and 8), what global average pooling keeps and what
-it cannot mix (step 6), rotation at two magnitudes (step 9), the OneCycle schedule (step 10), label
+it cannot mix (step 6), what a block hands the next with ReLU before or after BatchNorm (step 7), rotation at two magnitudes (step 9), the OneCycle schedule (step 10), label
 smoothing and a head that folds into the conv before it (step 12). The notebooks' "How it works"
 sections call these; their figures are drawn here too (plots.py draws the runs' figures).
 
@@ -25,9 +25,16 @@ def fresh_network(step, seed=1, device="cpu", **widths):
     from ``seed`` (the global random state is left as it was): two steps' networks built with one
     seed start alike."""
     from ..steps import build
+    return seeded(build, step, seed=seed, **widths).to(device)
+
+
+def seeded(make, *args, seed=1, **kwargs):
+    """``make(*args, **kwargs)`` with its random weights drawn from ``seed``, the global random state
+    left as it was: e.g. ``seeded(CapacityAblation, relu_first=False)``, a network that starts as
+    ``fresh_network`` of its step does wherever the two share layers."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return build(step, **widths).to(device)
+        return make(*args, **kwargs)
 
 
 # --- where the parameters sit (step 3) ---------------------------------------------------------
@@ -180,6 +187,43 @@ def block_output_std(model, x, names, train=True):
     for h in hooks:
         h.remove()
     return [float(out[n].std(dim=(0, 2, 3)).mean()) for n in names]
+
+
+@dataclass(frozen=True)
+class BlockOutput:
+    """What one block hands the next, on one batch: the mean and std over the batch, the positions
+    and the channels, and the share of values that are exactly zero."""
+    name: str
+    mean: float
+    std: float
+    zeros: float
+
+
+def block_outputs(model, x, names):
+    """``BlockOutput`` of each named block of ``model`` on the batch ``x``, in train mode (BatchNorm
+    on the batch's statistics, as in training), on a copy: conv -> ReLU -> BatchNorm hands on values
+    centred on zero, conv -> BatchNorm -> ReLU values that are never negative, about half of them 0."""
+    net = copy.deepcopy(model).to(x.device).train()
+    out = {}
+    hooks = [getattr(net, n).register_forward_hook(_keep(out, n, inputs=False)) for n in names]
+    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+        net(x)
+    for h in hooks:
+        h.remove()
+    return [BlockOutput(n, float(out[n].mean()), float(out[n].std()), float((out[n] == 0).float().mean()))
+            for n in names]
+
+
+def format_block_outputs(rows_by_label):
+    """{label: ``block_outputs``} as one table: per block, each network's mean, std and share of zeros."""
+    labels = list(rows_by_label)
+    head = f"{'block':<7}" + "".join(f"{label:>33}" for label in labels)
+    sub = f"{'':<7}" + f"{'mean':>11}{'std':>10}{'zeros':>12}" * len(labels)
+    lines = [head, sub]
+    for i, row in enumerate(rows_by_label[labels[0]]):
+        cells = "".join(f"{r.mean:>11.3f}{r.std:>10.3f}{r.zeros:>12.0%}" for r in (rows_by_label[lb][i] for lb in labels))
+        lines.append(f"{row.name:<7}" + cells)
+    return "\n".join(lines)
 
 
 def plot_batchnorm(stats, scales, title="", save=None):
@@ -511,7 +555,7 @@ def folding(step, x, seed=1):
     return rows
 
 
-__all__ = ["fresh_network", "ParameterRow", "parameter_formula", "parameter_rows", "format_parameter_rows",
+__all__ = ["fresh_network", "seeded", "BlockOutput", "block_outputs", "format_block_outputs", "ParameterRow", "parameter_formula", "parameter_rows", "format_parameter_rows",
            "plot_parameters", "batchnorm_by_hand", "batchnorm_check", "ChannelStats", "layer_stats",
            "format_layer_stats", "block_output_std", "plot_batchnorm", "dropout_layers", "dropout_passes",
            "dropout_mask_stats", "measured_accuracy", "mode_accuracies", "format_mode_accuracies", "format_passes",
