@@ -105,3 +105,12 @@ def test_the_series_chart_draws_each_seed_and_bars_the_mean_green_only_where_eve
     assert set(bars) == {99.2, 99.45}
     assert bars[99.45][1] > bars[99.45][0] and bars[99.2][0] > bars[99.2][1]  # green holds, red does not
     assert [t.get_text() for t in ax.get_xticklabels()] == ["1 setup", "10 onecycle"]
+
+
+def test_the_most_confused_pairs_are_the_largest_counts_off_the_diagonal():
+    from era_mnist.utils import confusion_matrix, most_confused
+    labels = torch.tensor([4, 4, 4, 9, 9, 7, 1, 1])
+    preds = torch.tensor([9, 9, 4, 4, 9, 1, 1, 1])  # 4 -> 9 twice, 9 -> 4 and 7 -> 1 once; the rest right
+    matrix = confusion_matrix(preds, labels)
+    assert most_confused(matrix, 3)[0] == (4, 9, 2)
+    assert sorted(most_confused(matrix, 3)[1:]) == [(7, 1, 1), (9, 4, 1)]

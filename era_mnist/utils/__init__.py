@@ -16,10 +16,10 @@ from .mechanisms import (batchnorm_by_hand, batchnorm_check, block_output_std, b
                          measured_accuracy, mode_accuracies, onecycle_schedule, parameter_rows, plot_batchnorm,
                          plot_mixing, plot_parameters, plot_schedule, plot_smoothing, rotated, rotation_accuracy,
                          seeded, shapes_through, smoothed_target, trained_network)
-from .metrics import confident_mistakes, confusion_matrix, misclassified, per_class_accuracy, predict
+from .metrics import confident_mistakes, confusion_matrix, misclassified, most_confused, predict
 from .paths import figure_path, output_dir, output_mode
 from .plots import (plot_ablation, plot_confusion_matrix, plot_digits, plot_history, plot_lr, plot_lr_range,
-                    plot_misclassified, plot_pareto, plot_per_class_accuracy, plot_seed_spread, plot_seeds,
+                    plot_misclassified, plot_pareto, plot_seed_spread, plot_seeds,
                     plot_series)
 from .records import (RecordError, RunRecord, analysed, full_records, kept_weights, load_record, record_path,
                       save_run)

@@ -1,4 +1,4 @@
-"""Evaluation beyond accuracy: predictions, per-class accuracy, confusion matrix, mistakes."""
+"""Evaluation beyond accuracy: predictions, the confusion matrix and its largest mistakes."""
 import torch
 
 
@@ -20,10 +20,13 @@ def confusion_matrix(preds, labels, classes=10):
     return torch.bincount(index, minlength=classes * classes).reshape(classes, classes)
 
 
-def per_class_accuracy(preds, labels, classes=10):
-    """Accuracy in % of each true class."""
-    cm = confusion_matrix(preds, labels, classes)
-    return 100.0 * cm.diag().double() / cm.sum(1).clamp(min=1)
+def most_confused(matrix, n=3):
+    """The ``n`` largest off-diagonal counts of a confusion matrix, as (true, predicted, count), the
+    largest first: which digit the network takes for which, most often."""
+    off = matrix.clone()
+    off.fill_diagonal_(0)
+    counts, index = off.flatten().topk(n)
+    return [(int(i) // matrix.shape[1], int(i) % matrix.shape[1], int(c)) for c, i in zip(counts, index)]
 
 
 def misclassified(preds, labels, limit=None):

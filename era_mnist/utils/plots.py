@@ -8,7 +8,6 @@ import matplotlib.pyplot as plt
 
 from .results import LAST, RULE, TARGET, spans
 
-PER_CLASS_FLOOR = 96.0
 CURVES = {"train": ("train", "tab:blue"), "test": ("test", "tab:orange"),
           "ema_test": ("test, averaged weights", "tab:green")}
 
@@ -86,18 +85,6 @@ def plot_digits(rows, mean=0.1307, std=0.3081, title="", save=None):
             if i < len(images):
                 ax.imshow((images[i, 0].cpu() * std + mean).clamp(0, 1).numpy(), cmap="gray_r")
                 ax.set_title(captions[i] if captions else "", fontsize=8)
-    return finish(fig, title, save)
-
-
-def plot_per_class_accuracy(accuracy, title="", save=None):
-    """Test accuracy of each digit class, as bars."""
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    values = [float(a) for a in accuracy]
-    ax.bar(range(len(values)), values, color="steelblue")
-    for i, v in enumerate(values):
-        ax.text(i, v, f"{v:.1f}", ha="center", va="bottom", fontsize=7)
-    ax.set(xlabel="digit", ylabel="accuracy (%)", xticks=range(len(values)),
-           ylim=(min(PER_CLASS_FLOOR, min(values) - 0.5), 100.5), title="per-class test accuracy")
     return finish(fig, title, save)
 
 
