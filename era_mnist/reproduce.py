@@ -1,13 +1,14 @@
 """Re-run the series in full mode: execute the notebooks in place, then rewrite the results of the
 README and of docs/details.md from the records they wrote. ``python -m era_mnist reproduce [--steps N ...]``."""
 import os
+import statistics
 import time
 from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
 
-from .analyses import write_analyses
+from .analyses import ANALYSES, TAG, analysis_cell
 from .ablation import ABLATION_SEEDS, ABLATIONS, ablation_figure, effects, effects_table, own_runs
 from .search import (PARETO_FIGURE, SEED_FRONT_FIGURE, STEP11, STUDIES, STUDY_FIGURE, STUDY_SEEDS, describe,
                      search_records, search_rows, step_runs, study_cost, study_rows)
@@ -157,12 +158,12 @@ FIGURES = [(SERIES_FIGURE, "The series in one chart: each step's seeds (dots) an
             "epochs shaded, each seed green where it holds there."),
            (SEED_FRONT_FIGURE, "Every configuration the studies ran on seeds 1-10: each seed and the mean, by "
             "parameters; the smallest that holds on all ten is step 12's network."),
-           ("step12_seed1_curves.png", "Step 12's seed 1, loss and accuracy per epoch, over step 10's (dashed)."),
-           ("step10_seed1_curves.png", "Step 10's seed 1, loss and accuracy per epoch, over step 9's (dashed)."),
+           ("step12_seed1_curves.png", "Step 12's seed 1, loss and error per epoch (log scales), over step 10's (dashed)."),
+           ("step10_seed1_curves.png", "Step 10's seed 1, loss and error per epoch (log scales), over step 9's (dashed)."),
            ("step10_seed1_misclassified.png", "The test digits step 10's seed 1 gets wrong."),
            (PARETO_FIGURE, "Step 11's hand-listed search: parameters against the worst seed."),
            (STUDY_FIGURE, "The Optuna studies: parameters against the worst seed, step 12 starred."),
-           ("step11_seed1_curves.png", "Step 11's seed 1, loss and accuracy per epoch.")]
+           ("step11_seed1_curves.png", "Step 11's seed 1, loss and error per epoch (log scales), over step 10's (dashed).")]
 FIGURES += [(ablation_figure(step), f"Step {step}: each of its changes undone alone, seed by seed, against the "
              "step's own seeds (its notebook says which carried the step).") for step in ABLATIONS]
 README_FIGURES = 3
@@ -271,9 +272,36 @@ def update_readme(readme=None, details=None):
     print(f"README results rewritten from {sum(len(seeds) for seeds in records.values())} records")
 
 
+def write_analyses(steps=None):
+    """Rewrite the tagged Analysis cell of each step's notebook (default: every step in ``ANALYSES``)
+    from the committed records; returns the steps whose text changed. A step whose Analysis needs
+    records this repository does not hold (a user's own, a fresh clone's) is left as it is, and said."""
+    changed = []
+    for step in sorted(set(steps or ANALYSES) & set(ANALYSES)):
+        path = notebook_path(step)
+        nb = nbformat.read(path, as_version=4)
+        cell = analysis_cell(nb)
+        if cell is None:
+            raise RecordError(f"{repo_relative(path)} has no Markdown cell tagged {TAG!r} to write its Analysis into: "
+                              f"restore it with `git checkout -- {repo_relative(path)}`")
+        try:
+            text = ANALYSES[step]()
+        except (KeyError, IndexError, statistics.StatisticsError, RecordError) as error:
+            print(f"{path.name}: its Analysis is left as it is: it needs records not here ({type(error).__name__}: "
+                  f"{error})")
+            continue
+        if cell.source != text:
+            cell.source = text
+            write_atomically(path, nbformat.writes(nb) + "\n")
+            changed.append(step)
+    return changed
+
+
 def update_pages():
     """Everything written from the records alone, training nothing: the README and docs/details.md
-    (``update_readme``) and the notebooks' Markdown Analyses (``analyses.write_analyses``)."""
+    (``update_readme``) with the series chart they show, and the notebooks' Markdown Analyses
+    (``write_analyses``)."""
+    series_figure(full_records())
     update_readme()
     for step in write_analyses():
         print(f"{notebook_path(step).name}: its Analysis rewritten from the records")
@@ -294,7 +322,8 @@ def series_figure(records):
 
 
 def reproduce(steps, retrain=False):
-    """Execute the notebooks of ``steps`` in full mode, then redraw the series figure and README.
+    """Execute the notebooks of ``steps`` in full mode, then rewrite what is written from the records
+    (``update_pages``: the series chart, the README, docs/details.md, the Markdown Analyses).
     A committed run whose weights were kept and whose training code is unchanged is reused, not
     trained again (``experiment.reuse_run``), unless ``retrain``."""
     if output_mode() == "smoke":
@@ -308,5 +337,4 @@ def reproduce(steps, retrain=False):
         print(f"executing {path.name} ...", flush=True)
         execute_notebook(path)
         print(f"  done in {time.perf_counter() - start:.0f} s", flush=True)
-    series_figure(full_records())
     update_pages()

@@ -3,6 +3,7 @@ reference's figures. The CLI, the notebooks, the README and the tests all read a
 so a step is added or changed in this one place."""
 import inspect
 import math
+import re
 from dataclasses import dataclass, fields, replace
 from functools import partial
 from typing import Callable
@@ -229,6 +230,17 @@ def model_classes(cls):
 def model_functions():
     """The functions era_mnist.model defines (its layer builders), by name, in the file's order."""
     return {name: f for name, f in vars(model).items() if inspect.isfunction(f) and f.__module__ == model.__name__}
+
+
+def used_functions(classes):
+    """The functions of era_mnist.model that ``classes`` name, and those these name in turn, by name,
+    in the file's order: the layer builders a network is made with."""
+    functions = model_functions()
+    used, text = set(), "\n".join(inspect.getsource(c) for c in classes)
+    while more := [name for name in functions if name not in used and re.search(rf"\b{name}\b", text)]:
+        used.update(more)
+        text = "\n".join(inspect.getsource(functions[name]) for name in more)
+    return {name: f for name, f in functions.items() if name in used}
 
 
 def network_name(step):

@@ -8,7 +8,8 @@ import pytest
 from test_notebooks import RESULT, literal_text
 
 from era_mnist import analyses, reproduce
-from era_mnist.analyses import ANALYSES, TAG, analysis_cell, write_analyses
+from era_mnist.analyses import ANALYSES, TAG, analysis_cell
+from era_mnist.reproduce import write_analyses
 from era_mnist.utils.results import RULE
 
 
@@ -44,7 +45,7 @@ def test_a_notebook_without_the_tagged_cell_is_named(tmp_path, monkeypatch):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## Analysis")])
     (tmp_path / reproduce.notebook_path(2).name).write_text(nbformat.writes(nb))
     monkeypatch.setattr(reproduce, "NOTEBOOKS", tmp_path)
-    with pytest.raises(ValueError, match="has no Markdown cell tagged 'analysis'"):
+    with pytest.raises(reproduce.RecordError, match="has no Markdown cell tagged 'analysis'"):
         write_analyses([2])
 
 

@@ -39,7 +39,8 @@ def test_every_figure_the_pages_show_exists_and_has_a_caption():
         for i, line in enumerate(lines):
             if image := re.fullmatch(r"!\[[^]]*\]\(([^)]+)\)", line):
                 assert (folder / image[1]).is_file(), f"{page.name}: {image[1]} does not exist"
-                assert re.fullmatch(r"\*.+\*", lines[i + 1]), f"{page.name}: {image[1]} has no caption under it"
+                caption = lines[i + 1] if i + 1 < len(lines) else ""
+                assert re.fullmatch(r"\*.+\*", caption), f"{page.name}: {image[1]} has no caption under it"
 
 
 def test_the_readme_is_a_page_not_a_log():

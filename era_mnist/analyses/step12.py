@@ -6,7 +6,7 @@ from statistics import NormalDist
 from ..ablation import effects
 from ..search import recipe, step_runs, study_records
 from ..steps import STEPS, StepConfig, config_changes, network_name, step_config
-from ..utils.records import full_records
+from ..utils.records import RecordError, full_records
 from ..utils.results import AVERAGED, LAST, TARGET, seed_summary
 from .provenance import provenance
 
@@ -24,7 +24,8 @@ def analysis():
     seen, unseen = split(records, True), split(records, False)
     study = study_records('under-8000', smoke=False)   # {trials: runs in seed order}
     before = study['31']   # the recipe before
-    assert [r.seed for r in before] == [r.seed for r in records]   # the same seeds: the runs pair up
+    if [r.seed for r in before] != [r.seed for r in records]:   # the runs pair up seed by seed
+        raise RecordError("trial 31's seeds are not step 12's: the paired comparison needs the same seeds")
     first, other = seed_summary(before, AVERAGED), StepConfig(**before[0].config)
     same_training = replace(other, step=12, arch=None, net=None) == config
     gains = [a[1] - b[1] for a, b in zip(ours.rows, first.rows)]

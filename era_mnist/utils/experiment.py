@@ -1,13 +1,12 @@
 """The one function that runs a step's configuration and writes its record, and its parts."""
 import hashlib
 import inspect
-import re
 import time
 from dataclasses import asdict, replace
 
 import torch
 
-from ..steps import STEPS, StepConfig, model_classes, model_functions, network, step_config
+from ..steps import STEPS, StepConfig, model_classes, network, step_config, used_functions
 from .augment import augmentation
 from .data import DeviceLoader, load_mnist
 from .fast import EMA
@@ -50,12 +49,13 @@ def make_scheduler(config, optimizer, steps_per_epoch):
 
 def training_sources(config):
     """The code that computes ``config``'s numbers, as source: its network's classes, the
-    model.py functions they name and the network as built, the data as tensors, augmentation, the
+    model.py functions they name (and those name in turn) and the network as built, the data as tensors, augmentation, the
     CUDA graph and averaging, the training loop, and this module's builders and ``run_step``. Left
     out: what only finds, checks or decompresses the files (each is checked against its SHA256, so
     it cannot change a number), picks the device or prints."""
     from . import augment, data, fast, train
-    classes = model_classes(type(network(config)))
+    net = network(config)
+    classes = model_classes(type(net))
     parts = [inspect.getsource(module) for module in (augment, fast)]
     parts += [inspect.getsource(f) for f in (data.MnistData, data.load_mnist, data.DeviceLoader, train.check_seed,
                                              train.seed_everything, train.evaluate, train.training_loss,
@@ -63,9 +63,8 @@ def training_sources(config):
     parts.append(repr((data.SMOKE_TRAIN, data.SMOKE_TEST, train.EVAL_BATCH, train.PER_BATCH_SCHEDULERS)))
     parts += [inspect.getsource(f) for f in (model_and_loader, make_optimizer, make_scheduler, run_step)]
     parts += [inspect.getsource(c) for c in classes]
-    called = "\n".join(parts[-len(classes):])
-    parts += [inspect.getsource(f) for name, f in model_functions().items() if re.search(rf"\b{name}\b", called)]
-    parts.append(repr(network(config)))  # its layers as built: the widths and ReLUs the step table passes
+    parts += [inspect.getsource(f) for f in used_functions(classes).values()]
+    parts.append(repr(net))  # its layers as built: the widths and ReLUs the step table passes
     return parts
 
 

@@ -6,8 +6,8 @@ import inspect
 import re
 from dataclasses import dataclass
 
-from ..steps import (STEPS, model_classes, model_functions, network_name, network_parts, parameters, step_number,
-                     training_changes)
+from ..steps import (STEPS, model_classes, network_name, network_parts, parameters, step_number,
+                     training_changes, used_functions)
 
 
 @dataclass(frozen=True)
@@ -34,12 +34,7 @@ def network_source(step):
     """The code of a step's network: the layer functions its classes call, its classes (bases
     first), and the call the step table makes."""
     classes = "\n\n".join(inspect.getsource(c) for c in network_classes(step))
-    functions = {name: inspect.getsource(f) for name, f in model_functions().items()}
-    used, text = [], classes
-    while more := [name for name in functions if name not in used and re.search(rf"\b{name}\b", text)]:
-        used += more  # and the functions those call
-        text = "\n".join(functions[name] for name in more)
-    helpers = [source for name, source in functions.items() if name in used]
+    helpers = [inspect.getsource(f) for f in used_functions(network_classes(step)).values()]
     return "\n\n".join(helpers + [classes]) + f"\n\n# step {step_number(step)}'s network:\n{network_name(step)}\n"
 
 

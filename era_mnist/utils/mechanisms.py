@@ -179,14 +179,21 @@ def block_output_std(model, x, names, train=True):
     """The spread of each named block's output on the batch ``x``: the std over the batch and the
     positions, averaged over the channels; a fresh network shows how the scale of the signal moves
     from layer to layer. On a copy, as ``layer_stats``."""
-    net = copy.deepcopy(model).train(train)
+    out = _outputs(model, x, names, train)
+    return [float(out[n].std(dim=(0, 2, 3)).mean()) for n in names]
+
+
+def _outputs(model, x, names, train=True):
+    """{name: output} of the named blocks of a copy of ``model`` (on ``x``'s device, in train or eval
+    mode) on the batch ``x``; the random state, the CUDA one too, left as it was."""
+    net = copy.deepcopy(model).to(x.device).train(train)
     out = {}
     hooks = [getattr(net, n).register_forward_hook(_keep(out, n, inputs=False)) for n in names]
-    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+    with torch.no_grad(), torch.random.fork_rng(devices=[x.device] if x.device.type == "cuda" else []):
         net(x)
     for h in hooks:
         h.remove()
-    return [float(out[n].std(dim=(0, 2, 3)).mean()) for n in names]
+    return out
 
 
 @dataclass(frozen=True)
@@ -203,13 +210,7 @@ def block_outputs(model, x, names):
     """``BlockOutput`` of each named block of ``model`` on the batch ``x``, in train mode (BatchNorm
     on the batch's statistics, as in training), on a copy: conv -> ReLU -> BatchNorm hands on values
     centred on zero, conv -> BatchNorm -> ReLU values that are never negative, about half of them 0."""
-    net = copy.deepcopy(model).to(x.device).train()
-    out = {}
-    hooks = [getattr(net, n).register_forward_hook(_keep(out, n, inputs=False)) for n in names]
-    with torch.no_grad(), torch.random.fork_rng(devices=[]):
-        net(x)
-    for h in hooks:
-        h.remove()
+    out = _outputs(model, x, names)
     return [BlockOutput(n, float(out[n].mean()), float(out[n].std()), float((out[n] == 0).float().mean()))
             for n in names]
 
@@ -505,13 +506,16 @@ def fold_head(model):
     layer adds weights, not power."""
     conv6, bn6 = model.conv6[0], model.conv6[-1]
     head, bn_head = model.head[0], model.head[-1]
+    if model.deep or conv6.groups != 1:
+        raise ValueError("fold_head folds a SlimNet whose last conv is a plain 3x3 (not deep, not separable)")
 
     def scale_shift(bn):
         s = bn.weight / torch.sqrt(bn.running_var + bn.eps)
         return s, bn.bias - bn.running_mean * s
     (s1, b1), (s2, b2) = scale_shift(bn6), scale_shift(bn_head)
     h = head.weight[:, :, 0, 0]
-    folded = nn.Conv2d(conv6.in_channels, h.shape[0], conv6.kernel_size, bias=True)
+    folded = nn.Conv2d(conv6.in_channels, h.shape[0], conv6.kernel_size, bias=True,
+                       device=conv6.weight.device, dtype=conv6.weight.dtype)
     with torch.no_grad():
         folded.weight.copy_(torch.einsum("o,oc,c,cikl->oikl", s2, h, s1, conv6.weight))
         folded.bias.copy_(s2 * (h @ b1) + b2)

@@ -25,7 +25,7 @@ def most_confused(matrix, n=3):
     largest first: which digit the network takes for which, most often."""
     off = matrix.clone()
     off.fill_diagonal_(0)
-    counts, index = off.flatten().topk(n)
+    counts, index = off.flatten().topk(min(n, int((off > 0).sum())))  # mistakes only
     return [(int(i) // matrix.shape[1], int(i) % matrix.shape[1], int(c)) for c, i in zip(counts, index)]
 
 

@@ -1,8 +1,8 @@
 """The figures: each function returns a matplotlib Figure and saves it as PNG when given a path.
 
-Every notebook draws on the same scales, so that two steps' figures compare at a glance: loss on
-a log axis (one early value no longer flattens the rest), accuracy from 97 to 100 %, per-class
-accuracy from 96 %, and one colour per curve throughout the series.
+Every notebook draws on the same scales, so that two steps' figures compare at a glance: loss and
+error (100 - accuracy) on log axes, so that the first epoch and the last tenths of a point fit one
+chart, and one colour per curve throughout the series.
 """
 import matplotlib.pyplot as plt
 

@@ -21,7 +21,7 @@ class Rule:
         """The largest change of ``key`` from one epoch to the next among the last ``window`` epochs:
         the yardstick of a step that trains one seed, whose run moves this much by itself."""
         window = [row[key] for row in history[-self.window:]]
-        return max(abs(b - a) for a, b in zip(window, window[1:]))
+        return max((abs(b - a) for a, b in zip(window, window[1:])), default=0.0)
 
     def clears(self, accuracy):
         """Whether an accuracy (an epoch's, or a measure already taken) is at or above the target."""
