@@ -230,7 +230,9 @@ def test_every_committed_record_names_what_produced_it():
     for path in paths:
         stored = json.loads(path.read_text()).get("origin")  # in the file itself, not a reader's default
         where = path.relative_to(data).parts
-        if where[0] == "runs":
+        if where[0] == "runs" and path.name.endswith("_range_test.json"):  # lr_range_test's, beside the runs
+            assert stored == {"step": json.loads(path.read_text())["step"], "range_test": True}, path
+        elif where[0] == "runs":
             assert stored == {"step": json.loads(path.read_text())["step"]}, path
         elif where[0] == "search" and len(where) == 3:
             assert stored == {"study": where[1], "trial": int(re.match(r"trial(\d+)_", path.name)[1])}, path

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 import torch
 
@@ -143,3 +145,12 @@ def test_label_smoothing_spreads_the_target():
     assert training_loss(0.0) is torch.nn.functional.nll_loss
     expected = 0.9 * torch.nn.functional.nll_loss(logp, y) + 0.1 * (-logp.mean(1)).mean()
     assert training_loss(0.1)(logp, y).item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_the_range_test_is_kept_beside_the_runs_and_read_back(smoke_data, tmp_path, monkeypatch):
+    from era_mnist.utils import experiment
+    monkeypatch.setattr(experiment, "output_dir", lambda kind, where=None: tmp_path)
+    lrs, losses = experiment.lr_range_test(step_config(10), smoke_data, steps=20, start_lr=1e-3, end_lr=0.1)
+    assert experiment.load_range_test(10) == (lrs, losses)
+    kept = json.loads((tmp_path / "step10_range_test.json").read_text())
+    assert kept["origin"] == {"step": 10, "range_test": True} and kept["seed"] == 1 and kept["steps"] == 20

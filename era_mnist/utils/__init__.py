@@ -6,7 +6,7 @@ themselves are ``era_mnist.steps``).
 from ..steps import StepConfig, step_config
 from .augment import affine, augmentation, random_affine
 from .data import DataError, DeviceLoader, MnistData, data_root, load_mnist, prepare_raw
-from .experiment import lr_range_test, make_optimizer, make_scheduler, run_config, run_seeds, run_step
+from .experiment import load_range_test, lr_range_test, make_optimizer, make_scheduler, run_config, run_seeds, run_step
 from .lesson import changes, network_source, show_changes, show_network
 from .layers import format_receptive_field_table, receptive_field_table, summary
 from .mechanisms import (batchnorm_by_hand, batchnorm_check, block_output_std, block_outputs, channel_mixing,

@@ -1,6 +1,7 @@
 """The one function that runs a step's configuration and writes its record, and its parts."""
 import hashlib
 import inspect
+import json
 import time
 from dataclasses import asdict, replace
 
@@ -10,7 +11,7 @@ from ..steps import STEPS, StepConfig, model_classes, network, step_config, used
 from .augment import augmentation
 from .data import DeviceLoader, load_mnist
 from .fast import EMA
-from .paths import repo_relative, reuse_runs
+from .paths import output_dir, repo_relative, reuse_runs, write_atomically
 from .records import KEEP_WEIGHTS_UNDER, RunRecord, git_commit, load_record, record_path, save_run, weights_path
 from .results import epochs_at_target
 from .train import check_seed, device_name, fit, format_epoch, pick_device, seed_everything, training_loss
@@ -166,7 +167,8 @@ def lr_range_test(config, data, seed=1, start_lr=1e-4, end_lr=1.0, steps=200):
     """The learning-rate range test: a fresh network of ``config``'s step is trained for
     ``steps`` batches while the learning rate grows exponentially from ``start_lr`` to
     ``end_lr``; returns the learning rates and the smoothed training loss at each, stopping
-    early once the loss is four times its best. Only the training set is used."""
+    early once the loss is four times its best. Only the training set is used. The result is
+    kept where the mode's records go (``range_test_path``), so that an Analysis can quote it."""
     seed_everything(seed)
     model, loader = model_and_loader(config, data, seed)
     optimizer = make_optimizer(replace(config, lr=start_lr), model)
@@ -190,4 +192,21 @@ def lr_range_test(config, data, seed=1, start_lr=1e-4, end_lr=1.0, steps=200):
         losses.append(smooth)
         if smooth > 4 * min(losses):
             break
+    kept = dict(step=config.step, seed=seed, start_lr=start_lr, end_lr=end_lr, steps=steps, lrs=lrs, losses=losses,
+                device=device_name(data.train_x.device), torch_version=torch.__version__,
+                cpu_threads=torch.get_num_threads(), git_commit=git_commit(),
+                origin={"step": config.step, "range_test": True})
+    write_atomically(range_test_path(config.step, data.smoke or None), json.dumps(kept, indent=1) + "\n")
     return lrs, losses
+
+
+def range_test_path(step, where=None):
+    """Where ``lr_range_test`` keeps a step's result: beside the mode's run records (``where`` as
+    ``output_dir`` takes it; False: the committed one)."""
+    return output_dir("runs", where) / f"step{step:02d}_range_test.json"
+
+
+def load_range_test(step):
+    """The committed range test of ``step``: (learning rates, smoothed losses)."""
+    kept = json.loads(range_test_path(step, False).read_text())
+    return kept["lrs"], kept["losses"]
