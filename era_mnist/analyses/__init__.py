@@ -3,9 +3,9 @@ student text, not the code that computes its numbers. ``python -m era_mnist repr
 ``--readme-only``, which trains nothing: ``reproduce.write_analyses``) writes it into the notebook's
 cell tagged ``analysis``; tests/test_analyses.py fails when a cell differs from what the records
 say. Steps not listed here still write their Analysis with an ``Analysis(f"...")`` code cell."""
-from . import step01, step02, step03, step04, step06, step07, step09, step11, step12
+from . import step01, step02, step03, step04, step06, step07, step09, step10, step11, step12
 
-MODULES = (step01, step02, step03, step04, step06, step07, step09, step11, step12)
+MODULES = (step01, step02, step03, step04, step06, step07, step09, step10, step11, step12)
 ANALYSES = {module.STEP: module.analysis for module in MODULES}
 TAG = "analysis"
 
