@@ -89,6 +89,22 @@ def search_records(smoke=None):
     return {name: sorted(records, key=lambda r: r.seed) for name, records in found.items()}
 
 
+TRIAL_RECORD = re.compile(r"trial(\d+)_seed(\d+)")  # a study's run: <study>/trial<N>_seed<S>.json
+
+
+def trial_path(folder, trial, seed):
+    """Where a study's trial ``trial`` keeps its run of ``seed``, in the study's ``folder``."""
+    return folder / f"trial{trial}_seed{seed}.json"
+
+
+def trial_records(folder, trial=None):
+    """{path: (trial, seed)} of the study runs in ``folder`` (of ``trial`` only, if given), by the
+    exact name ``trial_path`` gives: a copy beside them (trial3_seed1_old.json) is no run."""
+    found = {path: tuple(map(int, named.groups())) for path in sorted(folder.glob("trial*_seed*.json"))
+             if (named := TRIAL_RECORD.fullmatch(path.stem))}
+    return {path: ts for path, ts in found.items() if trial is None or ts[0] == trial}
+
+
 def study_records(study, smoke=None):
     """{trials: [RunRecord per seed, in seed order]} of an Optuna study's finished runs
     (``era_mnist.study``: ``<study>/trial<N>_seed<S>.json`` in the search folder), read as records.
@@ -96,10 +112,8 @@ def study_records(study, smoke=None):
     seeds it had finished, and a validation adds seeds to its trial; ``trials`` names the trial
     numbers ("0, 3"). A configuration with fewer seeds than STUDY_SEEDS was pruned or stopped."""
     groups = []  # (trial numbers, config, records)
-    for path in (output_dir("search", smoke) / study).glob("trial*_seed*.json"):
-        if not (named := re.fullmatch(r"trial(\d+)_seed\d+", path.stem)):  # a copy beside the records: no run
-            continue
-        number, record = int(named[1]), load_record(path)
+    for path, (number, _) in trial_records(output_dir("search", smoke) / study).items():
+        record = load_record(path)
         config = StepConfig(**record.config)
         for numbers, known, records in groups:
             if known == config:
@@ -120,7 +134,7 @@ def step_runs(step):
     if study is None:
         raise ValueError(f"step {step} was not chosen from a study")
     wanted = origin(study=study, trial=trial)
-    records = [load_record(path) for path in (output_dir("search", False) / study).glob(f"trial{trial}_seed*.json")]
+    records = [load_record(path) for path in trial_records(output_dir("search", False) / study, trial)]
     return sorted((r for r in records if r.origin == wanted), key=lambda r: r.seed)
 
 

@@ -16,7 +16,6 @@ Optuna is the search's own dependency (``pip install -e .[search]``): nothing el
 """
 import multiprocessing
 import os
-import re
 import socket
 import statistics
 import warnings
@@ -32,7 +31,7 @@ from optuna.samplers import TPESampler
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 
-from .search import STUDIES, STUDY_SEEDS
+from .search import STUDIES, STUDY_SEEDS, TRIAL_RECORD, trial_path, trial_records
 from .steps import StepConfig, parameters, step_config
 from .utils.data import load_mnist
 from .utils.experiment import run_config, run_step
@@ -107,8 +106,8 @@ def suggest(trial, archs):
 def recorded(folder, config, seed):
     """The path of a full-run record in ``folder`` of this very configuration and seed, or None:
     a trial retried after its worker died, or a validation run again, reuses what finished."""
-    return next((path for path in sorted(folder.glob(f"*_seed{seed}.json"))
-                 if StepConfig(**load_record(path).config) == config), None)
+    return next((path for path, (_, s) in trial_records(folder).items()
+                 if s == seed and StepConfig(**load_record(path).config) == config), None)
 
 
 def train_recorded(config, seed, path, data, device, on_epoch=None):
@@ -127,7 +126,7 @@ def train_recorded(config, seed, path, data, device, on_epoch=None):
                               "numbers are not the records' (a new database?); move the old records away, or "
                               "use the storage they came from (--storage)")
     record = run_step(config, seed, device, data, save=False, full_run=True, on_epoch=on_epoch)[1]
-    record.origin = origin(study=path.parent.name, trial=int(re.fullmatch(r"trial(\d+)_seed\d+", path.stem)[1]))
+    record.origin = origin(study=path.parent.name, trial=int(TRIAL_RECORD.fullmatch(path.stem)[1]))
     write_record(record, path, overwrite=data.smoke)
     return record
 
@@ -157,7 +156,7 @@ def objective(trial, study_name, data, device):
                 raise optuna.TrialPruned(f"seed {seed}, epoch {row['epoch']}: {row[AVERAGED]:.2f} % is below the "
                                          "others")
         print(f"{study_name} trial {trial.number} ({n:,} parameters) seed {seed}: {trial.params}", flush=True)
-        record = train_recorded(config, seed, folder / f"trial{trial.number}_seed{seed}.json", data, device, report)
+        record = train_recorded(config, seed, trial_path(folder, trial.number, seed), data, device, report)
         lows.append(RULE.measure(record.history, AVERAGED))
         trial.set_user_attr("last5_min", lows)
     return min(lows)
@@ -322,7 +321,7 @@ def validate(name, number, seeds, url=None, device="auto"):
     data = load_mnist(device)
     config = run_config(StepConfig(**trial.user_attrs["config"]), data.smoke)
     folder = study_folder(name, data)
-    return [train_recorded(config, seed, folder / f"trial{number}_seed{seed}.json", data, device) for seed in seeds]
+    return [train_recorded(config, seed, trial_path(folder, number, seed), data, device) for seed in seeds]
 
 
 def study_table(name, url=None):

@@ -57,6 +57,7 @@ def test_a_finished_seed_of_the_same_configuration_is_read_back_not_retrained(tm
     history = [dict(epoch=e, train_acc=99.0, test_acc=99.0, ema_test_acc=99.0 + e / 100) for e in (1, 2)]
     RunRecord(step=10, name="onecycle", seed=2, params=1, config=dict(vars(config)), history=history,
               device="cpu", torch_version="x", wall_seconds=1.0, mode="full").save(tmp_path)
+    (tmp_path / "step10_seed2.json").rename(tmp_path / "trial4_seed2.json")  # trial 4 ran it, then its worker died
     monkeypatch.setattr(study, "run_step", lambda *a, **k: (_ for _ in ()).throw(AssertionError("retrained")))
     seen, full_data = [], SimpleNamespace(smoke=False)
     record = study.train_recorded(config, 2, tmp_path / "trial9_seed2.json", full_data, "cpu", seen.append)
@@ -203,3 +204,14 @@ def test_two_workers_share_one_study_on_postgresql(postgres_url, smoke_mode, tmp
         if t.state.name == "COMPLETE":
             runs = [load_record(folder / f"trial{t.number}_seed{seed}.json") for seed in (1, 2)]
             assert t.value == min(RULE.measure(r.history, AVERAGED) for r in runs)
+
+
+def test_a_study_run_is_found_by_its_exact_name_only(tmp_path):
+    from era_mnist.search import trial_path, trial_records
+    for trial, seed in ((3, 1), (3, 2), (12, 1)):
+        trial_path(tmp_path, trial, seed).write_text("{}")
+    (tmp_path / "trial3_seed1_old.json").write_text("{}")  # a copy beside the runs
+    (tmp_path / "trial03_seed1.json.bak").write_text("{}")
+    assert sorted(trial_records(tmp_path).values()) == [(3, 1), (3, 2), (12, 1)]
+    assert sorted(trial_records(tmp_path, 3).values()) == [(3, 1), (3, 2)]
+    assert trial_path(tmp_path, 12, 1).name == "trial12_seed1.json"

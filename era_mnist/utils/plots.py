@@ -234,7 +234,7 @@ def plot_ablation(rows, own, title="", save=None):
     from the lowest to the highest of the step's own seeds. Left of its grey partner: undoing the
     change cost that seed accuracy, so the step needed it."""
     fig, ax = plt.subplots(figsize=(11, 0.8 * len(rows) + 1.6))
-    markers = dict(zip(sorted(own), "o^sDvP*X"))
+    markers = {seed: "o^sDvP*X"[i % 8] for i, seed in enumerate(sorted(own))}  # one shape a seed, reused past 8
     lows = list(own.values())
     ax.axvspan(min(lows), max(lows), color="grey", alpha=0.15, label=f"the step's own seeds {spans(sorted(own))}")
     for y, (label, measures) in enumerate(rows):
