@@ -32,8 +32,3 @@ def test_the_changes_name_what_the_step_changes():
 def test_changes_since_an_earlier_step_add_up_the_steps_between():
     assert changes(10, since=8).startswith("Training: batch_size=128, nesterov=True, rotation=7")
     assert changes(10, since=9) == changes(10)
-
-
-def test_an_analysis_shows_as_its_own_markdown_and_a_listing_as_a_code_block():
-    from era_mnist.utils import Analysis
-    assert repr(Analysis("**Result:** 1")) == Analysis("**Result:** 1")._repr_markdown_() == "**Result:** 1"

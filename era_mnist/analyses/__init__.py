@@ -2,10 +2,10 @@
 student text, not the code that computes its numbers. ``python -m era_mnist reproduce`` (also with
 ``--readme-only``, which trains nothing: ``reproduce.write_analyses``) writes it into the notebook's
 cell tagged ``analysis``; tests/test_analyses.py fails when a cell differs from what the records
-say. Steps not listed here still write their Analysis with an ``Analysis(f"...")`` code cell."""
-from . import step01, step02, step03, step04, step06, step07, step09, step10, step11, step12
+say. Steps 5 and 8 recompute their demonstrations' numbers on one thread, as the notebooks did."""
+from . import step01, step02, step03, step04, step05, step06, step07, step08, step09, step10, step11, step12
 
-MODULES = (step01, step02, step03, step04, step06, step07, step09, step10, step11, step12)
+MODULES = (step01, step02, step03, step04, step05, step06, step07, step08, step09, step10, step11, step12)
 ANALYSES = {module.STEP: module.analysis for module in MODULES}
 TAG = "analysis"
 

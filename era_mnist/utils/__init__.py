@@ -21,8 +21,8 @@ from .paths import figure_path, output_dir, output_mode
 from .plots import (plot_ablation, plot_confusion_matrix, plot_digits, plot_history, plot_lr, plot_lr_range,
                     plot_misclassified, plot_pareto, plot_seed_spread, plot_seeds,
                     plot_series)
-from .records import (RecordError, RunRecord, analysed, full_records, kept_weights, load_record, record_path,
+from .records import (RecordError, RunRecord, full_records, kept_weights, load_record, record_path,
                       save_run)
-from .report import Analysis, context_label, format_result, seed_table
+from .report import context_label, format_result, seed_table
 from .results import AVERAGED, LAST, RULE, TARGET, epochs_at_target, run_summary, seed_summary
 from .train import DeviceError, device_name, evaluate, fit, pick_device, seed_everything, train_epoch

@@ -347,10 +347,3 @@ def full_records():
 def devices(records):
     """The devices that made ``records``, as a figure's or a table's label says them: "cpu", "cpu, cuda"."""
     return ", ".join(sorted({r.device for r in records}))
-
-
-def analysed(record):
-    """The run an Analysis describes: ``record``, or for a smoke run (the tests' few batches, too short
-    to analyse) the committed full run of its step and seed, so that the tests run the Analysis's
-    code on the kind of run it is written for."""
-    return full_records()[record.step][record.seed] if record.mode == "smoke" else record

@@ -1,11 +1,8 @@
-"""What a run's Result says, printed from its record, beside the reference series' figures; the
-Analysis, written over the numbers of the run it describes."""
-from dataclasses import dataclass
-
+"""What a run's Result says, printed from its record, beside the reference series' figures, and
+its seeds' table (each notebook's Analysis is written by era_mnist.analyses)."""
 import torch
 
 from ..steps import STEPS
-from .lesson import Listing
 from .results import LAST, RULE, TARGET, run_summary, seed_summary, spans
 from .train import device_name
 
@@ -44,11 +41,3 @@ def seed_table(records, key="test_acc"):
     lines.append(f"mean last-{LAST} min {seeds.mean:.2f}, worst seed {seeds.worst:.2f}; "
                  f"holds for {seeds.held} of {len(seeds.rows)} seeds")
     return "\n".join(lines)
-
-
-@dataclass(frozen=True, repr=False)  # Listing's: the plain text
-class Analysis(Listing):
-    """A notebook's Analysis, written in the notebook as an f-string so that every result it quotes
-    is computed from the run it describes, never typed (tests/test_notebooks.py refuses a decimal,
-    a percentage, a thousands-grouped count or a tally in its literal text); shown as markdown."""
-    language: str | None = None
