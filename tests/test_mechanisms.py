@@ -187,9 +187,9 @@ def test_the_head_folds_into_the_last_conv_only_without_a_relu_between(batch):
 def test_relu_before_batchnorm_hands_on_centred_values_and_after_it_half_zeros(batch):
     from era_mnist.model import CapacityAblation
     names = ["conv1", "conv2", "conv5"]
-    first = m.block_outputs(CapacityAblation(), batch[0], names)
-    after = m.block_outputs(CapacityAblation(relu_first=False), batch[0], names)
-    for a, b in zip(first, after):
-        assert abs(a.mean) < 1e-3 and a.std == pytest.approx(1, abs=0.01) and a.zeros == 0
+    first = m.block_outputs(m.seeded(CapacityAblation), batch[0], names)
+    after = m.block_outputs(m.seeded(CapacityAblation, relu_first=False), batch[0], names)
+    for a, b in zip(first, after):  # BatchNorm last: every channel at mean 0, std 1 (some a little under)
+        assert abs(a.mean) < 1e-3 and a.std == pytest.approx(1, abs=0.05) and a.zeros == 0
         assert b.mean > 0.2 and 0.3 < b.zeros < 0.7
     assert "conv1" in m.format_block_outputs({"a": first, "b": after}).splitlines()[2]
