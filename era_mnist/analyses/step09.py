@@ -19,11 +19,10 @@ def analysis():
     moved = these.mean - those.mean
     prev, hist = full_records()[8][1], record.history   # step 8, seed 1
     run, before, ref = run_summary(record), run_summary(prev), STEPS[STEP].reference
-    spread = statistics.stdev(r.history[-1]['test_acc'] for r in full_records()[10].values())   # step 10, seeds 1-5
     ours = (run.best_test, RULE.measure(hist), hist[-1]['test_acc'])   # best, lowest of the last LAST epochs, last
     theirs = (before.best_test, RULE.measure(prev.history), prev.history[-1]['test_acc'])   # step 8's
     gains = [a - b for a, b in zip(ours, theirs)]
-    met = min(gains) > 2 * spread   # every gain beyond twice the seed spread
+    met = min(gains) > 2 * seed_sd   # every gain beyond twice the spread between this step's seeds
     lower = sum(a['train_acc'] < b['train_acc'] for a, b in zip(hist, prev.history))   # epochs below step 8's
     above = sum(h['test_acc'] > h['train_acc'] for h in hist)   # epochs with test above train
     low, low8 = (min(h, key=lambda r: r['test_loss']) for h in (hist, prev.history))   # lowest test loss
