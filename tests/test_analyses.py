@@ -54,6 +54,11 @@ def test_an_analysis_types_no_result(step):
     assert typed(inspect.getsource(inspect.getmodule(ANALYSES[step]))) == [], f"step {step}: compute these"
 
 
+def test_the_pieces_the_analyses_share_type_no_result():
+    from era_mnist.analyses import shared
+    assert typed(inspect.getsource(shared)) == []
+
+
 def test_a_stale_analysis_is_rewritten_and_a_current_one_left(tmp_path, monkeypatch):
     path = reproduce.notebook_path(1)
     nb = nbformat.read(path, as_version=4)

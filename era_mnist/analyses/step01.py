@@ -5,7 +5,7 @@ from ..steps import STEPS, build, step_config
 from ..utils.mechanisms import shapes_through
 from ..utils.records import full_records
 from ..utils.results import LAST, RULE, TARGET, run_summary
-from .provenance import provenance
+from .shared import provenance
 
 
 STEP = 1

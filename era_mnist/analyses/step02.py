@@ -6,7 +6,7 @@ import torch
 from ..steps import STEPS, build, step_config
 from ..utils.records import full_records
 from ..utils.results import LAST, RULE, TARGET, run_summary
-from .provenance import provenance
+from .shared import provenance
 
 
 STEP = 2

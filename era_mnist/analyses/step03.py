@@ -1,13 +1,12 @@
 """Step 3's Analysis: a lighter network; its seeds against step 2's one run."""
 import math
-import statistics
 
 import torch
 
 from ..steps import STEPS, build, step_config
 from ..utils.records import full_records
-from ..utils.results import LAST, run_summary, seed_summary
-from .provenance import provenance
+from ..utils.results import run_summary
+from .shared import provenance, seeds_against, seeds_bullet
 
 
 STEP = 3
@@ -17,9 +16,8 @@ def analysis():
     config = step_config(STEP)
     records = sorted(full_records()[STEP].values(), key=lambda r: r.seed)
     record = records[0]
-    these, those = seed_summary(records), seed_summary(list(full_records()[2].values()))   # this step's seeds, step 2's
-    seed_sd = statistics.stdev(row[1] for row in these.rows) if len(these.rows) > 1 else 0.0   # between this step's seeds
-    moved = these.mean - those.mean
+    compared = seeds_against(records, full_records()[2].values())   # this step's seeds, step 2's
+    these = compared.these
     h, prev, ref = record.history, full_records()[2][1], STEPS[STEP].reference   # step 2, seed 1: the wide network
     run, before = run_summary(record), run_summary(prev)
     gap = [e['train_acc'] - e['test_acc'] for e in h]
@@ -32,7 +30,7 @@ def analysis():
     cut, d = before.best_test - run.best_test, ref['best_test'] - run.best_test
     return provenance(STEP, records) + "\n" + f"""
 - **Result:** {record.params:,} parameters, {prev.params / record.params:.0f} times fewer than step 2, reach a best test accuracy of {run.best_test:.2f} % ({'at the last epoch' if run.best_epoch == len(h) else f'epoch {run.best_epoch}'}) against a best train accuracy of {run.best_train:.2f} %. Step 2 reached {before.best_test:.2f} %: the cut {'costs' if cut > 0 else 'gains'} {abs(cut):.2f} points. The seeds below say whether that is more than a seed explains.
-- **Seeds {these.seeds}:** the lowest test accuracy of the last {LAST} epochs averages {these.mean:.2f} % (worst {these.worst:.2f} %, seed {these.worst_seed}), and differs by {seed_sd:.2f} points from seed to seed (standard deviation); step 2's {'seeds ' + those.seeds if len(those.rows) > 1 else 'one seed'}: {those.mean:.2f} %. The step moves it by {moved:+.2f} points, {('more than twice the spread between seeds: an effect of the step' if abs(moved) > 2 * seed_sd else 'within twice the spread between seeds: no effect the seeds can show') if seed_sd else 'with one seed, no spread to judge it by'}. The bullets below follow seed 1, whose curves the plots show.
+{seeds_bullet(2, compared)}
 - **{'Under-fitting, not over-fitting' if close is not None and close < len(h) // 2 and rising else 'No clear under-fitting'}:** {f'from epoch {close + 1} on, train and test accuracy stay within {wide:.2f} points of each other' if close is not None else f'train and test accuracy end {abs(gap[-1]):.2f} points apart'}; the training accuracy is {'still rising' if rising else 'no longer rising'} at epoch {len(h)}, and the test accuracy stays between {min(late):.2f} and {max(late):.2f} % in the last four epochs. {'The network is not memorising; it learns slowly.' if close is not None and close < len(h) // 2 and rising else ''}
 - **A slow start:** the first epoch averages {h[0]['train_acc']:.2f} % training accuracy with a mean training loss of {h[0]['train_loss']:.1f}, {'barely below' if h[0]['train_loss'] > 0.9 * math.log(10) else 'below'} chance ({math.log(10):.1f}, a uniform guess over the ten digits); step 2's wider layers averaged {prev.history[0]['train_acc']:.2f} %. Without normalization between the layers, plain SGD at lr {config.lr} most likely needs much of an epoch before the {relus} ReLU layers pass a useful gradient (step 4 adds normalization, with a learned shift per channel, and so tests both at once). By the end of that epoch the network already scores {h[0]['test_acc']:.2f} % on the test set; the second epoch adds {h[1]['test_acc'] - h[0]['test_acc']:.1f} points, each later one between {min(gains):+.2f} and {max(gains):+.2f}.
 - **Differences from the reference:** our best test accuracy is {abs(d):.2f} points {'below' if d > 0 else 'above'} the reference's {ref['best_test']:.2f} %{' with the same network' if ref['params'] == record.params else ''}. Over seeds {these.seeds} the best epochs run from {min(r[2] for r in these.rows):.2f} to {max(r[2] for r in these.rows):.2f} %, {'all below' if max(r[2] for r in these.rows) < ref['best_test'] else 'all above' if min(r[2] for r in these.rows) > ref['best_test'] else 'on both sides of'} it; the reference published one unseeded run, so whether the gap is its recipe or its seed cannot be told. The curves, not the last decimal, are the finding.

@@ -5,8 +5,8 @@ import torch
 
 from ..steps import STEPS, build, step_config
 from ..utils.records import full_records
-from ..utils.results import LAST, TARGET, run_summary, seed_summary
-from .provenance import provenance
+from ..utils.results import TARGET, run_summary
+from .shared import provenance, seeds_against, seeds_bullet
 
 
 STEP = 4
@@ -16,9 +16,7 @@ def analysis():
     config = step_config(STEP)
     records = sorted(full_records()[STEP].values(), key=lambda r: r.seed)
     record = records[0]
-    these, those = seed_summary(records), seed_summary(list(full_records()[3].values()))   # this step's seeds, step 3's
-    seed_sd = statistics.stdev(row[1] for row in these.rows) if len(these.rows) > 1 else 0.0   # between this step's seeds
-    moved = these.mean - those.mean
+    compared = seeds_against(records, full_records()[3].values())   # this step's seeds, step 3's
     prev, ref = full_records()[3][1], STEPS[STEP].reference   # step 3, seed 1: the run this step changes
     h, p, run, before = record.history, prev.history, run_summary(record), run_summary(prev)
     first_sd = statistics.stdev(r.history[0]['test_acc'] for r in records)   # the first epoch, seed to seed
@@ -36,7 +34,7 @@ def analysis():
     worse = trend['test_loss'] > 0
     return provenance(STEP, records) + "\n" + f"""
 - **Result:** {record.params:,} parameters ({record.params - prev.params} more than step 3: BatchNorm's scale and shift, two per channel), best train accuracy {run.best_train:.2f} % ({'last epoch' if train_epoch == len(h) else f'epoch {train_epoch}'}), best test accuracy {run.best_test:.2f} % (epoch {run.best_epoch}); the reference reports {ref['best_train']:.2f} % and {ref['best_test']:.2f} %. Step 3's best test accuracy was {before.best_test:.2f} %: BatchNorm {'adds' if gain > 0 else 'loses'} {abs(gain):.2f} points on seed 1; the seeds below measure it.
-- **Seeds {these.seeds}:** the lowest test accuracy of the last {LAST} epochs averages {these.mean:.2f} % (worst {these.worst:.2f} %, seed {these.worst_seed}), and differs by {seed_sd:.2f} points from seed to seed (standard deviation); step 3's {'seeds ' + those.seeds if len(those.rows) > 1 else 'one seed'}: {those.mean:.2f} %. The step moves it by {moved:+.2f} points, {('more than twice the spread between seeds: an effect of the step' if abs(moved) > 2 * seed_sd else 'within twice the spread between seeds: no effect the seeds can show') if seed_sd else 'with one seed, no spread to judge it by'}. The bullets below follow seed 1, whose curves the plots show.
+{seeds_bullet(3, compared)}
 - **Batch normalization {'removed' if h[0]['test_acc'] - p[0]['test_acc'] > 2 * first_sd else 'did not remove'} the slow start:** the first epoch now averages {h[0]['train_acc']:.2f} % training accuracy over its batches and ends at {h[0]['test_acc']:.2f} % test accuracy (step 3: {p[0]['train_acc']:.2f} % and {p[0]['test_acc']:.2f} %). BatchNorm is the only change (it also brings a learned shift per channel, the bias these convolutions lack); keeping every layer's input on one scale is the likely reason lr {config.lr} now trains all layers from the first batches.
 - **{'The gap widens' if gap[-1] > max(0, gap[opens]) else 'No growing gap'}:** from epoch {opens + 1} on the training accuracy {'stays above' if gap[-1] > 0 else 'ends at or below'} the test accuracy and {'keeps climbing' if climbs else 'climbs'} ({h[opens]['train_acc']:.2f} % to {h[-1]['train_acc']:.2f} %), while the test accuracy stays between {min(test):.2f} % and {max(test):.2f} %. The training loss falls {h[opens]['train_loss'] / h[-1]['train_loss']:.1f}-fold over those epochs; the test loss {'barely moves' if abs(h[-1]['test_loss'] / h[opens]['test_loss'] - 1) < 0.25 else 'moves'} ({h[opens]['test_loss']:.4f} then, {low['test_loss']:.4f} at its lowest in epoch {low['epoch']}, {h[-1]['test_loss']:.4f} at the end). The network fits the training images better than the test images: the gap at the end is {gap[-1]:.2f} points (step 3's: {p[-1]['train_acc'] - p[-1]['test_acc']:.2f}). {'But it is not over-fitting in the sense that hurts: over' if not worse and trend['test_acc'] >= 0 else 'Over'} epochs {half + 1}-{len(h)} the test loss {'falls' if not worse else 'rises'} by {abs(trend['test_loss']):.4f} per epoch and the test accuracy {'rises' if trend['test_acc'] >= 0 else 'falls'} by {abs(trend['test_acc']):.3f} points per epoch (least-squares lines){': the test results are not getting worse as the training accuracy climbs' if not worse and trend['test_acc'] >= 0 else ': over-fitting'}.
 - **Differences from the reference:** our best test accuracy is {abs(d):.2f} points {'above' if d > 0 else 'below'} the reference's {ref['best_test']:.2f} %, which is {'even below' if ref['best_test'] < STEPS[3].reference['best_test'] else 'above'} its own step 3's {STEPS[3].reference['best_test']:.2f} %. The reference's figure is its best epoch, so an unlucky last epoch cannot explain it, and one unseeded run cannot tell what does. Ours, from epoch {opens + 1} on, moves only between {min(test):.2f} % and {max(test):.2f} % from epoch to epoch.

@@ -1,15 +1,13 @@
 """Step 5's Analysis: dropout, judged over seeds and with the network in each mode."""
 import statistics
 
-import torch
-
 from ..steps import STEPS, build, step_config
 from ..utils.data import load_mnist
 from ..utils.mechanisms import mode_accuracies, trained_network
-from ..utils.train import evaluate
 from ..utils.records import full_records
-from ..utils.results import LAST, run_summary, seed_summary
-from .provenance import provenance
+from ..utils.results import LAST, run_summary
+from ..utils.train import evaluate
+from .shared import one_thread, provenance, seeds_against, seeds_bullet
 
 
 STEP = 5
@@ -20,20 +18,14 @@ def analysis():
     records = sorted(full_records()[STEP].values(), key=lambda r: r.seed)
     record = records[0]
     seeds = [r.seed for r in records]
-    with torch.random.fork_rng(devices=[]):   # as the notebook's demonstration computed it, on one thread
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            data = load_mnist("cpu", smoke=False)
-            xs, ys = data.train_x[:10_000], data.train_y[:10_000]   # the notebook's slice of the training set
-            demo = mode_accuracies(trained_network(4, network=build(STEP)), xs, ys, config.batch_size)
-            clean = {s: [evaluate(trained_network(s, seed), data.train_x, data.train_y)[1] for seed in seeds]
-                     for s in (4, 5)}   # each seed's final weights on every training image, dropout off
-        finally:
-            torch.set_num_threads(threads)
-    these, those = seed_summary(records), seed_summary(list(full_records()[4].values()))   # this step's seeds, step 4's
-    seed_sd = statistics.stdev(row[1] for row in these.rows) if len(these.rows) > 1 else 0.0   # between this step's seeds
-    moved = these.mean - those.mean
+    with one_thread():   # as the notebook's demonstration computed it
+        data = load_mnist("cpu", smoke=False)
+        xs, ys = data.train_x[:10_000], data.train_y[:10_000]   # the notebook's slice of the training set
+        demo = mode_accuracies(trained_network(4, network=build(STEP)), xs, ys, config.batch_size)
+        clean = {s: [evaluate(trained_network(s, seed), data.train_x, data.train_y)[1] for seed in seeds]
+                 for s in (4, 5)}   # each seed's final weights on every training image, dropout off
+    compared = seeds_against(records, full_records()[4].values())   # this step's seeds, step 4's
+    these, those, seed_sd, moved = compared
     prev = full_records()[4][1]   # step 4, seed 1: the same network without dropout
     ours, theirs, ref = run_summary(record), run_summary(prev), STEPS[STEP].reference
     gap, gap4 = [r.history[-1]['train_acc'] - r.history[-1]['test_acc'] for r in (record, prev)]   # last epoch
@@ -52,7 +44,7 @@ def analysis():
     shrink = (gap4 - gap, fair[4][0] - fair[5][0])   # the gap's narrowing on seed 1: printed, fair
     return provenance(STEP, records) + "\n" + f"""
 - **Result:** best train accuracy {ours.best_train:.2f} %, best test accuracy {ours.best_test:.2f} % at epoch {ours.best_epoch}{' (the last)' if ours.best_epoch == config.epochs else ''}; the reference reports {ref['best_train']:.2f} % and {ref['best_test']:.2f} %.
-- **Seeds {these.seeds}:** the lowest test accuracy of the last {LAST} epochs averages {these.mean:.2f} % (worst {these.worst:.2f} %, seed {these.worst_seed}), and differs by {seed_sd:.2f} points from seed to seed (standard deviation); step 4's {'seeds ' + those.seeds if len(those.rows) > 1 else 'one seed'}: {those.mean:.2f} %. The step moves it by {moved:+.2f} points, {('more than twice the spread between seeds: an effect of the step' if abs(moved) > 2 * seed_sd else 'within twice the spread between seeds: no effect the seeds can show') if seed_sd else 'with one seed, no spread to judge it by'}. The bullets below follow seed 1, whose curves the plots show.
+{seeds_bullet(4, compared)}
 - **Dropout {'lowered' if ours.best_train < theirs.best_train else 'did not lower'} the training accuracy as printed:** best {ours.best_train:.2f} % against step 4's {theirs.best_train:.2f} %. As printed, it is counted with dropout on: on step 4's weights, unchanged, dropout alone took {demo['eval'] - demo['dropout']:.2f} points off (the demonstration above). With dropout off, on all {len(data.train_y):,} training images, the final weights of seed 1 score {clean[5][0]:.2f} % against step 4's {clean[4][0]:.2f} % ({clean[5][0] - clean[4][0]:+.2f} points; over seeds {these.seeds}, {statistics.mean(clean[5]) - statistics.mean(clean[4]):+.2f}): {'lower there too, so dropout did make the network fit its training images less closely' if statistics.mean(clean[5]) < statistics.mean(clean[4]) else 'no lower: the printed fall is the measurement'}.
 - **The gap {'narrowed' if statistics.mean(fair[5]) < statistics.mean(fair[4]) else 'did not narrow'} when measured fairly{', from the training side' if statistics.mean(fair[5]) < statistics.mean(fair[4]) and abs(clean[5][0] - clean[4][0]) > abs(d_test) else ''}:** as printed, at the last epoch, train minus test is {gap:.2f} points against {gap4:.2f} in step 4 (train {d_train:+.2f}, test {d_test:+.2f}), but that training accuracy is counted with dropout on and averaged over an epoch of changing weights. With the final weights in eval mode on both sets it is {fair[5][0]:.2f} against {fair[4][0]:.2f} points on seed 1, {statistics.mean(fair[5]):.2f} against {statistics.mean(fair[4]):.2f} averaged over seeds {these.seeds}: of the {shrink[0]:.2f} points the gap narrowed as printed on seed 1, {f'{shrink[1]:.2f} remain when it is measured fairly' if shrink[1] > 0 else 'none remains when it is measured fairly'}. In the second half of these runs the test accuracy moves by up to {move:.2f} points from one epoch to the next; its best and its last-{LAST} mean are {d_best:+.2f} and {d_tail:+.2f} points from step 4's, on seed 1; over seeds {these.seeds} the best test accuracy averages {statistics.mean(r[2] for r in these.rows):.2f} % against step 4's {statistics.mean(r[2] for r in those.rows):.2f} %.{' The gap closed from the training side only: the test accuracy did not rise with it.' if statistics.mean(fair[5]) < statistics.mean(fair[4]) and moved <= 2 * seed_sd else ''}
 - **{'Test loss not rising in either step' if max(s4, s5) <= 0 else 'Drift stopped' if s4 > 0 >= s5 else 'Still drifting'}:** over epochs {half + 1}-{config.epochs} the test loss trends {s5:+.4f} per epoch here and {s4:+.4f} in step 4.

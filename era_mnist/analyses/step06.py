@@ -4,8 +4,8 @@ import statistics
 from ..steps import STEPS, build, step_config
 from ..utils.layers import receptive_field_table
 from ..utils.records import full_records
-from ..utils.results import LAST, run_summary, seed_summary
-from .provenance import provenance
+from ..utils.results import LAST, run_summary
+from .shared import provenance, seeds_against, seeds_bullet
 
 
 STEP = 6
@@ -15,9 +15,8 @@ def analysis():
     config = step_config(STEP)
     records = sorted(full_records()[STEP].values(), key=lambda r: r.seed)
     record = records[0]
-    these, those = seed_summary(records), seed_summary(list(full_records()[5].values()))   # this step's seeds, step 5's
-    seed_sd = statistics.stdev(row[1] for row in these.rows) if len(these.rows) > 1 else 0.0   # between this step's seeds
-    moved = these.mean - those.mean
+    compared = seeds_against(records, full_records()[5].values())   # this step's seeds, step 5's
+    these, those = compared.these, compared.those
     prev = full_records()[5][1]   # step 5, seed 1: the same network with the 7x7 head
     ours, theirs, ref = run_summary(record), run_summary(prev), STEPS[STEP].reference
     off = max(abs(ours.best_train - ref['best_train']), abs(ours.best_test - ref['best_test']))   # from the reference
@@ -29,7 +28,7 @@ def analysis():
     head, budget = build(5).head.weight.numel(), 8000   # step 5's 7x7 head; the assignment's limit
     return provenance(STEP, records) + "\n" + f"""
 - **Result:** {record.params:,} parameters, best train accuracy {ours.best_train:.2f} %, best test accuracy {ours.best_test:.2f} % (epoch {ours.best_epoch}); the reference reports {ref['best_train']:.2f} % and {ref['best_test']:.2f} %, within {off:.2f} points of ours.
-- **Seeds {these.seeds}:** the lowest test accuracy of the last {LAST} epochs averages {these.mean:.2f} % (worst {these.worst:.2f} %, seed {these.worst_seed}), and differs by {seed_sd:.2f} points from seed to seed (standard deviation); step 5's {'seeds ' + those.seeds if len(those.rows) > 1 else 'one seed'}: {those.mean:.2f} %. The step moves it by {moved:+.2f} points, {('more than twice the spread between seeds: an effect of the step' if abs(moved) > 2 * seed_sd else 'within twice the spread between seeds: no effect the seeds can show') if seed_sd else 'with one seed, no spread to judge it by'}. The bullets below follow seed 1, whose curves the plots show.
+{seeds_bullet(5, compared)}
 - **Under-fitting:** train and test accuracy run side by side ({end['train_acc']:.2f} % and {end['test_acc']:.2f} % at the last epoch), and the training loss ends {end['train_loss'] / end5['train_loss']:.1f} times higher than in step 5. The best test accuracy {'fell' if drop > 0 else 'rose'} by {abs(drop):.2f} points, on seed 1; over seeds {these.seeds} the best test accuracy averages {statistics.mean(r[2] for r in these.rows):.2f} % against step 5's {statistics.mean(r[2] for r in those.rows):.2f} %. The head took with it {head:,} parameters and the only layer that combines channels and positions after the last ReLU; which cost more, this run cannot say.
 - **A weak head:** each class score is now the plain average of one channel of a map that has just passed BatchNorm and a ReLU: an average of non-negative numbers, with no layer combining the channels after pooling. The first epoch fits this: {record.history[0]['train_acc']:.2f} % training accuracy, against {prev.history[0]['train_acc']:.2f} % in step 5.
 - **A restless test curve:** over epochs {half + 1}-{config.epochs} the test accuracy ranges from {min(accs[0]):.2f} to {max(accs[0]):.2f} % and moves by up to {move:.2f} points from one epoch to the next (step 5: {move5:.2f}, at the same learning rate of {config.lr}); the best epoch sits {ours.best_test - tail:.2f} points above the mean of the last {LAST}, so alone it says little.

@@ -5,8 +5,8 @@ from ..ablation import effects
 from ..model import CapacityAblation
 from ..steps import STEPS, build, step_config
 from ..utils.records import full_records
-from ..utils.results import LAST, TARGET, run_summary, seed_summary
-from .provenance import provenance
+from ..utils.results import TARGET, run_summary
+from .shared import provenance, seeds_against, seeds_bullet
 
 
 STEP = 7
@@ -17,9 +17,8 @@ def analysis():
     records = sorted(full_records()[STEP].values(), key=lambda r: r.seed)
     record = records[0]
     ablation = effects(STEP)   # read from Data/ablations/
-    these, those = seed_summary(records), seed_summary(list(full_records()[6].values()))   # this step's seeds, step 6's
-    seed_sd = statistics.stdev(row[1] for row in these.rows) if len(these.rows) > 1 else 0.0   # between this step's seeds
-    moved = these.mean - those.mean
+    compared = seeds_against(records, full_records()[6].values())   # this step's seeds, step 6's
+    these, those, moved = compared.these, compared.those, compared.moved
     prev, s4, hist = full_records()[6][1], full_records()[4][1], record.history   # step 6 and step 4, seed 1
     run, before, ref = run_summary(record), run_summary(prev), STEPS[STEP].reference
     gain, above = run.best_test - before.best_test, sum(h['test_acc'] > h['train_acc'] for h in hist)
@@ -36,7 +35,7 @@ def analysis():
     seeds_run = sorted(ablation[0].own)
     return provenance(STEP, records) + "\n" + f"""
 - **Result:** {record.params:,} parameters, {record.params - prev.params:,} more than step 6; best train accuracy {run.best_train:.2f} %, best test accuracy {run.best_test:.2f} % (epoch {run.best_epoch}{', the last' if run.best_epoch == len(hist) else ''}), {TARGET} % reached {'in no epoch' if not run.at_target else 'in epochs ' + ', '.join(map(str, run.at_target))}. The reference reports {ref['best_train']:.2f} % and {ref['best_test']:.2f} %.
-- **Seeds {these.seeds}:** the lowest test accuracy of the last {LAST} epochs averages {these.mean:.2f} % (worst {these.worst:.2f} %, seed {these.worst_seed}), and differs by {seed_sd:.2f} points from seed to seed (standard deviation); step 6's {'seeds ' + those.seeds if len(those.rows) > 1 else 'one seed'}: {those.mean:.2f} %. The step moves it by {moved:+.2f} points, {('more than twice the spread between seeds: an effect of the step' if abs(moved) > 2 * seed_sd else 'within twice the spread between seeds: no effect the seeds can show') if seed_sd else 'with one seed, no spread to judge it by'}. The bullets below follow seed 1, whose curves the plots show.
+{seeds_bullet(6, compared)}
 - **Eight changes at once** (listed by `show_changes(7)` above): seven 3x3 convolutions instead of five; widths 10-10-10-10 before the pool and 14-14-13 after it, instead of 10-10-20 and 10-20; the max-pool after the 4th convolution, on a 20x20 map of receptive field 9, instead of after the 3rd (22x22, receptive field 7); the 1x1 transition before the pool instead of after it; ReLU before BatchNorm instead of after; no ReLU after conv4, the transition, conv7 and the head, where step 6 had one after every convolution; a 1x1 head with BatchNorm after the GAP in place of step 6's 1x1 before it; and batch {config.batch_size} instead of {prev.config['batch_size']}, {'twice' if prev.config['batch_size'] == 2 * config.batch_size else format(prev.config['batch_size'] / config.batch_size, 'g') + ' times'} the updates per epoch. Dropout stays, after conv3 and now conv6 (step 6: conv5).
 - **What they did together:** the best test accuracy rose from {before.best_test:.2f} to {run.best_test:.2f} % ({gain:+.2f} points), and the first epoch ends at {hist[0]['test_acc']:.2f} % against {prev.history[0]['test_acc']:.2f} %. Over seeds {these.seeds} the best test accuracy averages {statistics.mean(r[2] for r in these.rows):.2f} % against step 6's {statistics.mean(r[2] for r in those.rows):.2f} %, and the seeds bullet above judges the step against their spread. No number of seeds of the whole step can say which of the bundled changes mattered: that takes one change at a time (next bullet).
 - **Which change carried it** (each undone alone on seeds {', '.join(map(str, seeds_run))}, the table and chart above): undoing {' and '.join(r.text for r in carried) or 'no change'} lowers the rule's measure by more than its margin{': it carried the step' if len(carried) == 1 else ': they carried the step' if carried else ''}. {f"Undoing {' and '.join(r.text for r in hurt)} raises it by as much: on these seeds step 7 does better without {'that change' if len(hurt) == 1 else 'them'}. " if hurt else ''}{'Undoing ' + ', '.join(r.text for r in unseen) if unseen else 'No other change'}: within it, no effect these seeds can show.{f" Undoing {' and '.join(r.change.name for r in close)} clears its margin by less than a tenth of it: at the line." if close else ''} Each row says what the step cannot do without that one change; the rows do not add up to the step's {moved:+.2f} points, and a change that matters only together with another shows in no row.{f' Too few seeds yet to judge {pending} (one command adds them: `python -m era_mnist ablate --step 7`).' if pending else ''} Before this ablation the notebook named three hypotheses: the head after the GAP (step 6 had no layer that combines the pooled channels; its first epoch averaged {prev.history[0]['train_acc']:.2f} % training accuracy, this one {hist[0]['train_acc']:.2f} %), the depth, and the doubled number of updates (batch 64). Of those: {'; '.join(f"the {what} {'holds up' if verdict_of[name] == 'carried' else 'is contradicted' if verdict_of[name] == 'hurt' else 'is neither borne out nor ruled out (not shown, either way)'}" for name, what in (('head', 'head'), ('depth', f'depth (undoing it also takes away {1 - shallow / record.params:.0%} of the parameters)'), ('batch', 'batch')))}.

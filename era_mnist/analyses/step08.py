@@ -1,14 +1,12 @@
 """Step 8's Analysis: dropout removed, judged over seeds and with the network in each mode."""
 import statistics
 
-import torch
-
 from ..steps import STEPS, build, step_config
 from ..utils.data import load_mnist
 from ..utils.mechanisms import mode_accuracies, trained_network
 from ..utils.records import full_records
-from ..utils.results import LAST, TARGET, run_summary, seed_summary
-from .provenance import provenance
+from ..utils.results import TARGET, run_summary
+from .shared import one_thread, provenance, seeds_against, seeds_bullet
 
 
 STEP = 8
@@ -18,20 +16,14 @@ def analysis():
     config = step_config(STEP)
     records = sorted(full_records()[STEP].values(), key=lambda r: r.seed)
     record = records[0]
-    with torch.random.fork_rng(devices=[]):   # as the notebook's demonstration computed it, on one thread
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            data = load_mnist("cpu", smoke=False)
-            xs, ys = data.train_x[:10_000], data.train_y[:10_000]   # the notebook's slice of the training set
-            nets = {"step 7, its own network": trained_network(7),
-                    "step 7's weights, step 8's network": trained_network(7, network=build(STEP))}
-            accs = {label: mode_accuracies(net, xs, ys, config.batch_size) for label, net in nets.items()}
-        finally:
-            torch.set_num_threads(threads)
-    these, those = seed_summary(records), seed_summary(list(full_records()[7].values()))   # this step's seeds, step 7's
-    seed_sd = statistics.stdev(row[1] for row in these.rows) if len(these.rows) > 1 else 0.0   # between this step's seeds
-    moved = these.mean - those.mean
+    with one_thread():   # as the notebook's demonstration computed it
+        data = load_mnist("cpu", smoke=False)
+        xs, ys = data.train_x[:10_000], data.train_y[:10_000]   # the notebook's slice of the training set
+        nets = {"step 7, its own network": trained_network(7),
+                "step 7's weights, step 8's network": trained_network(7, network=build(STEP))}
+        accs = {label: mode_accuracies(net, xs, ys, config.batch_size) for label, net in nets.items()}
+    compared = seeds_against(records, full_records()[7].values())   # this step's seeds, step 7's
+    these, those, seed_sd, moved = compared
     prev, s4, hist = full_records()[7][1], full_records()[4][1], record.history   # step 7 and step 4, seed 1
     run, before, ref = run_summary(record), run_summary(prev), STEPS[STEP].reference
     d_best, d_final = run.best_test - before.best_test, hist[-1]['test_acc'] - prev.history[-1]['test_acc']
@@ -46,7 +38,7 @@ def analysis():
     cost = no_drop - with_drop   # what dropout takes off the training accuracy as training counts it
     return provenance(STEP, records) + "\n" + f"""
 - **Result:** best train accuracy {run.best_train:.2f} % (epoch {top}), best test accuracy {run.best_test:.2f} % (epoch {run.best_epoch}), {TARGET} % reached {'in no epoch' if not run.at_target else 'in epochs ' + ', '.join(map(str, run.at_target))}; the reference reports {ref['best_train']:.2f} % and {ref['best_test']:.2f} %.
-- **Seeds {these.seeds}:** the lowest test accuracy of the last {LAST} epochs averages {these.mean:.2f} % (worst {these.worst:.2f} %, seed {these.worst_seed}), and differs by {seed_sd:.2f} points from seed to seed (standard deviation); step 7's {'seeds ' + those.seeds if len(those.rows) > 1 else 'one seed'}: {those.mean:.2f} %. The step moves it by {moved:+.2f} points, {('more than twice the spread between seeds: an effect of the step' if abs(moved) > 2 * seed_sd else 'within twice the spread between seeds: no effect the seeds can show') if seed_sd else 'with one seed, no spread to judge it by'}. The bullets below follow seed 1, whose curves the plots show.
+{seeds_bullet(7, compared)}
 - **One change, dropout removed:** the name MaxPool is the reference series' name for this step, but the max-pool is where step 7 put it; the two dropout layers are the only difference (`show_changes(8)` above), and as they have no parameters the count stays {record.params:,}.
 - **Training accuracy up, test accuracy {'the same' if abs(moved) <= 2 * seed_sd else 'changed'}:** the training accuracy is above step 7's in {higher} of {len(hist)} epochs ({hist[-1]['train_acc']:.2f} % against {prev.history[-1]['train_acc']:.2f} % at the end, {hist[-1]['train_acc'] - prev.history[-1]['train_acc']:+.2f} points). On the same weights, step 7's, counting in train mode with dropout on instead of without takes {cost:.2f} points off (the demonstration above): {'most' if 2 * cost > hist[-1]['train_acc'] - prev.history[-1]['train_acc'] else 'part'} of that difference is how step 7's training accuracy was counted, not a network that fits better. The best test accuracy is {run.best_test:.2f} % against {before.best_test:.2f} % ({d_best:+.2f} points), the last epoch's {hist[-1]['test_acc']:.2f} % against {prev.history[-1]['test_acc']:.2f} % ({d_final:+.2f}) on seed 1; over seeds {these.seeds} the best test accuracy averages {statistics.mean(r[2] for r in these.rows):.2f} % against step 7's {statistics.mean(r[2] for r in those.rows):.2f} %, and the last epoch {statistics.mean(r[3] for r in these.rows):.2f} % against {statistics.mean(r[3] for r in those.rows):.2f} %. The lowest test loss is {low['test_loss']:.4f} (epoch {low['epoch']}), step 7's {low7['test_loss']:.4f}.
 - **Is there over-fitting?** the test accuracy is above the training accuracy in {above} of {len(hist)} epochs (the training figure is an average over the epoch, with BatchNorm on each batch's statistics, while the weights still improve: it is counted low, so test above train is weak evidence against over-fitting, not proof). The test loss is lowest at epoch {low['epoch']} and ends {hist[-1]['test_loss'] - low['test_loss']:.4f} above that, {'less' if hist[-1]['test_loss'] - low['test_loss'] < jitter else 'more'} than its mean move between neighbouring epochs of the second half ({jitter:.4f}). {'So without dropout too, this network shows no over-fitting in ' + str(config.epochs) + ' epochs, nor the gap of step 4' if above == len(hist) and hist[-1]['test_loss'] - low['test_loss'] < jitter else 'Compare step 4'}, whose training accuracy ended {s4.history[-1]['train_acc'] - s4.history[-1]['test_acc']:.2f} points above its test accuracy.

@@ -3,8 +3,8 @@ import statistics
 
 from ..steps import STEPS, config_changes, step_config
 from ..utils.records import full_records
-from ..utils.results import LAST, RULE, TARGET, run_summary, seed_summary
-from .provenance import provenance
+from ..utils.results import LAST, RULE, TARGET, run_summary
+from .shared import provenance, seeds_against, seeds_bullet
 
 
 STEP = 9
@@ -14,9 +14,8 @@ def analysis():
     config = step_config(STEP)
     records = sorted(full_records()[STEP].values(), key=lambda r: r.seed)
     record = records[0]
-    these, those = seed_summary(records), seed_summary(list(full_records()[8].values()))   # this step's seeds, step 8's
-    seed_sd = statistics.stdev(row[1] for row in these.rows) if len(these.rows) > 1 else 0.0   # between this step's seeds
-    moved = these.mean - those.mean
+    compared = seeds_against(records, full_records()[8].values())   # this step's seeds, step 8's
+    these, those, seed_sd = compared.these, compared.those, compared.sd
     prev, hist = full_records()[8][1], record.history   # step 8, seed 1
     run, before, ref = run_summary(record), run_summary(prev), STEPS[STEP].reference
     ours = (run.best_test, RULE.measure(hist), hist[-1]['test_acc'])   # best, lowest of the last LAST epochs, last
@@ -30,7 +29,7 @@ def analysis():
     top, nxt = max(hist, key=lambda h: h['train_acc'])['epoch'], step_config(10)
     return provenance(STEP, records) + "\n" + f"""
 - **Result:** best train accuracy {run.best_train:.2f} % (epoch {top}), best test accuracy {run.best_test:.2f} % (epoch {run.best_epoch}), {TARGET} % reached {'in no epoch' if not run.at_target else 'in epochs ' + ', '.join(map(str, run.at_target))}; the reference reports {ref['best_train']:.2f} % and {ref['best_test']:.2f} %.
-- **Seeds {these.seeds}:** the lowest test accuracy of the last {LAST} epochs averages {these.mean:.2f} % (worst {these.worst:.2f} %, seed {these.worst_seed}), and differs by {seed_sd:.2f} points from seed to seed (standard deviation); step 8's {'seeds ' + those.seeds if len(those.rows) > 1 else 'one seed'}: {those.mean:.2f} %. The step moves it by {moved:+.2f} points, {('more than twice the spread between seeds: an effect of the step' if abs(moved) > 2 * seed_sd else 'within twice the spread between seeds: no effect the seeds can show') if seed_sd else 'with one seed, no spread to judge it by'}. The bullets below follow seed 1, whose curves the plots show.
+{seeds_bullet(8, compared)}
 - **The aim, a higher test accuracy than step 8's, {'met' if met else 'not met'}:** the best test accuracy is {ours[0]:.2f} % against {theirs[0]:.2f} % ({gains[0]:+.2f} points), the lowest of the last {LAST} epochs {ours[1]:.2f} % against {theirs[1]:.2f} % ({gains[1]:+.2f}), the last epoch's {ours[2]:.2f} % against {theirs[2]:.2f} % ({gains[2]:+.2f}). Over seeds {these.seeds} the best test accuracy averages {statistics.mean(r[2] for r in these.rows):.2f} % against step 8's {statistics.mean(r[2] for r in those.rows):.2f} %, and the last epoch {statistics.mean(r[3] for r in these.rows):.2f} % against {statistics.mean(r[3] for r in those.rows):.2f} %: the seeds bullet above judges the step.
 - **Harder training images:** the training accuracy is below step 8's in {lower} of {len(hist)} epochs ({hist[-1]['train_acc']:.2f} % against {prev.history[-1]['train_acc']:.2f} % at the end), as it is measured on the rotated images. The lowest test loss is {low['test_loss']:.4f} (epoch {low['epoch']}), step 8's {low8['test_loss']:.4f}. The test accuracy is above the training accuracy in {above} of {len(hist)} epochs (step 8: {sum(h['test_acc'] > h['train_acc'] for h in prev.history)} of {len(prev.history)}), by {hist[-1]['test_acc'] - hist[-1]['train_acc']:.2f} points at the end (step 8: {prev.history[-1]['test_acc'] - prev.history[-1]['train_acc']:.2f}): {'on seed 1 the gap is wider; whether rotation widens it, one seed cannot settle' if hist[-1]['test_acc'] - hist[-1]['train_acc'] > prev.history[-1]['test_acc'] - prev.history[-1]['train_acc'] else 'not a gap that measures over-fitting'}.
 - **The limit is likely the learning rate:** from epoch {half[0]['epoch']} on, the test accuracy moves between {min(h['test_acc'] for h in half):.2f} and {max(h['test_acc'] for h in half):.2f} % (step 8: {min(h['test_acc'] for h in half8):.2f} to {max(h['test_acc'] for h in half8):.2f} %). At a constant lr of {config.lr}, the weights likely keep moving from epoch to epoch instead of settling, so which epoch is best is largely chance; neither removing dropout nor rotating the images changed that.

@@ -7,7 +7,7 @@ from ..utils.data import load_mnist
 from ..utils.experiment import load_range_test
 from ..utils.records import full_records
 from ..utils.results import AVERAGED, LAST, TARGET, run_summary, seed_summary
-from .provenance import provenance
+from .shared import provenance
 
 
 STEP = 10

@@ -5,7 +5,7 @@ from ..search import STEP11, STUDIES, recipe, search_records, seed_front, study_
 from ..steps import StepConfig, network_name, step_config
 from ..utils.records import full_records
 from ..utils.results import AVERAGED, LAST, TARGET, seed_summary
-from .provenance import provenance
+from .shared import provenance
 
 
 STEP = 11

@@ -8,7 +8,7 @@ from ..search import recipe, step_runs, study_records
 from ..steps import STEPS, StepConfig, config_changes, network_name, step_config
 from ..utils.records import RecordError, full_records
 from ..utils.results import AVERAGED, LAST, TARGET, seed_summary
-from .provenance import provenance
+from .shared import provenance
 
 
 STEP = 12

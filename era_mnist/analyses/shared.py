@@ -1,0 +1,61 @@
+"""What several steps' Analyses share: the line naming the runs they describe, the comparison of a
+step's seeds with the step before, and computing a demonstration as its notebook did."""
+import contextlib
+import statistics
+from typing import NamedTuple
+
+import torch
+
+from ..utils.records import devices
+from ..utils.results import LAST, SeedSummary, seed_summary, spans
+
+
+def provenance(step, records, folder="Data/runs/"):
+    """"*Written from the committed full runs of step 3, seeds 1-3 (`Data/runs/`: cpu, torch 2.14.1); ...*"."""
+    seeds = spans(sorted(r.seed for r in records))
+    torches = ", ".join(sorted({r.torch_version for r in records}))
+    return (f"*Written from the committed full {'run' if len(records) == 1 else 'runs'} of step {step}, "
+            f"{'seed' if len(records) == 1 else 'seeds'} {seeds} (`{folder}`: {devices(records)}, torch "
+            f"{torches}); a run of your own prints its own Result above.*")
+
+
+class Seeds(NamedTuple):
+    """A step's seeds under the rule beside the step before's: the two summaries, the spread between
+    this step's seeds (0 with one seed) and how far the step moves the mean."""
+    these: SeedSummary
+    those: SeedSummary
+    sd: float
+    moved: float
+
+
+def seeds_against(records, base):
+    """``Seeds`` of ``records`` against ``base``, the runs of the step before."""
+    these, those = seed_summary(records), seed_summary(list(base))
+    sd = statistics.stdev(row.low for row in these.rows) if len(these.rows) > 1 else 0.0
+    return Seeds(these, those, sd, these.mean - those.mean)
+
+
+def seeds_bullet(base_step, seeds):
+    """The Analysis bullet that judges a step's move against the spread between its seeds."""
+    these, those, sd, moved = seeds
+    verdict = (('more than twice the spread between seeds: an effect of the step' if abs(moved) > 2 * sd else
+                'within twice the spread between seeds: no effect the seeds can show') if sd
+               else 'with one seed, no spread to judge it by')
+    return (f"- **Seeds {these.seeds}:** the lowest test accuracy of the last {LAST} epochs averages {these.mean:.2f} % "
+            f"(worst {these.worst:.2f} %, seed {these.worst_seed}), and differs by {sd:.2f} points from seed to seed "
+            f"(standard deviation); step {base_step}'s "
+            f"{'seeds ' + those.seeds if len(those.rows) > 1 else 'one seed'}: {those.mean:.2f} %. The step moves it "
+            f"by {moved:+.2f} points, {verdict}. The bullets below follow seed 1, whose curves the plots show.")
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Compute on one CPU thread, the random state left as it was: as ``reproduce`` ran the notebook's
+    demonstration (OMP_NUM_THREADS=1), so that its numbers come out the same here."""
+    threads = torch.get_num_threads()
+    with torch.random.fork_rng(devices=[]):
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
