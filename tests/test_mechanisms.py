@@ -5,6 +5,7 @@ import torch
 import torch.nn as nn
 
 from era_mnist.steps import build
+from era_mnist.utils import receptive_field_table
 from era_mnist.utils import mechanisms as m
 
 
@@ -41,6 +42,8 @@ def test_plots_draw(tmp_path, batch):
     m.plot_batchnorm(stats, {"a": (["conv1", "conv2"], [1.0, 0.5])}, save=tmp_path / "b.png")
     m.plot_mixing({"gap": m.channel_mixing(nn.AvgPool2d(7))}, save=tmp_path / "m.png")
     assert (tmp_path / "b.png").exists() and (tmp_path / "m.png").exists()
+    m.plot_receptive_fields(x[0], m.receptive_squares(receptive_field_table(build(2))), save=tmp_path / "r.png")
+    assert (tmp_path / "r.png").exists()
 
 
 def test_batchnorm_in_train_mode_gives_mean_0_std_1_per_channel(batch):
@@ -193,3 +196,25 @@ def test_relu_before_batchnorm_hands_on_centred_values_and_after_it_half_zeros(b
         assert abs(a.mean) < 1e-3 and a.std == pytest.approx(1, abs=0.05) and a.zeros == 0
         assert b.mean > 0.2 and 0.3 < b.zeros < 0.7
     assert "conv1" in m.format_block_outputs({"a": first, "b": after}).splitlines()[2]
+
+
+@pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1), (1, 2)])
+def test_a_receptive_square_is_where_one_output_reads_the_input(stride, padding):
+    """An all-ones linear net: the pixels whose gradient reaches the square's output are the square."""
+    net = nn.Sequential(nn.Conv2d(1, 1, 3), nn.Conv2d(1, 1, 3, stride=stride, padding=padding),
+                        nn.AvgPool2d(2), nn.Conv2d(1, 1, 3, padding=padding))
+    for layer in net:
+        if isinstance(layer, nn.Conv2d):
+            nn.init.ones_(layer.weight)
+            nn.init.zeros_(layer.bias)
+    rows = receptive_field_table(net)
+    last = m.receptive_squares(rows)[-1]
+    x = torch.rand(1, 1, 28, 28, requires_grad=True)
+    out = net(x)[0, 0]
+    i = (last.start + (sum(r.padding * (r.jump // r.stride) for r in rows))) // rows[-1].jump
+    out[i, i].backward()
+    rows_seen, cols_seen = x.grad[0, 0].nonzero().unbind(1)
+    expected = (max(last.start, 0), min(last.start + last.rf, 28) - 1)
+    assert last.rf == rows[-1].rf == 5 + 5 * stride  # 3, +2, the pool +stride, the last conv +2 * (2 * stride)
+    assert (rows_seen.min().item(), rows_seen.max().item()) == expected
+    assert (cols_seen.min().item(), cols_seen.max().item()) == expected

@@ -6,16 +6,18 @@ themselves are ``era_mnist.steps``).
 from ..steps import StepConfig, step_config
 from .augment import affine, augmentation, random_affine
 from .data import DataError, DeviceLoader, MnistData, data_root, load_mnist, prepare_raw
-from .experiment import load_range_test, lr_range_test, make_optimizer, make_scheduler, run_config, run_seeds, run_step
-from .lesson import changes, network_source, show_changes, show_network
+from .experiment import (load_range_test, lr_range_test, make_optimizer, make_scheduler, model_and_loader,
+                         run_config, run_seeds, run_step)
+from .lesson import changes, network_source, show_changes, show_network, show_source
 from .layers import format_receptive_field_table, receptive_field_table, summary
 from .mechanisms import (batchnorm_by_hand, batchnorm_check, block_output_std, block_outputs, channel_mixing,
                          dropout_mask_stats, dropout_passes, fold_head, folded_difference, folding,
                          format_block_outputs, format_layer_stats, format_mode_accuracies, format_parameter_rows,
                          format_passes, format_shapes, fresh_network, layer_stats, loss_by_confidence,
                          measured_accuracy, mode_accuracies, onecycle_schedule, parameter_rows, plot_batchnorm,
-                         plot_mixing, plot_parameters, plot_schedule, plot_smoothing, rotated, rotation_accuracy,
-                         seeded, shapes_through, smoothed_target, trained_network)
+                         plot_mixing, plot_parameters, plot_receptive_fields, plot_schedule, plot_smoothing,
+                         receptive_squares, rotated, rotation_accuracy, seeded, shapes_through, smoothed_target,
+                         trained_network)
 from .metrics import confident_mistakes, confusion_matrix, misclassified, most_confused, predict
 from .paths import figure_path, output_dir, output_mode
 from .plots import (plot_ablation, plot_confusion_matrix, plot_digits, plot_history, plot_lr, plot_lr_range,

@@ -55,6 +55,12 @@ def layer_lines(step):
             for name, module in model.named_modules() if name and not list(module.children())]
 
 
+def show_source(obj):
+    """The code of a function or class of era_mnist, highlighted in a notebook: what a lesson
+    points at (step 1: the training loop that every run uses)."""
+    return Listing(inspect.getsource(obj))
+
+
 def _diff(before, after, old, new):
     return list(difflib.unified_diff(before, after, old, new, lineterm="", n=1))
 

@@ -1,5 +1,5 @@
 """How each step's change works, shown live on the step's own network and data, before it trains:
-where the parameters sit (step 3), what BatchNorm does to a layer's output (step 4), dropout with
+how the receptive field grows (step 2), where the parameters sit (step 3), what BatchNorm does to a layer's output (step 4), dropout with
 the network in train and in eval mode (steps 5 and 8), what global average pooling keeps and what
 it cannot mix (step 6), what a block hands the next with ReLU before or after BatchNorm (step 7), rotation at two magnitudes (step 9), the OneCycle schedule (step 10), label
 smoothing and a head that folds into the conv before it (step 12). The notebooks' "How it works"
@@ -35,6 +35,43 @@ def seeded(make, *args, seed=1, **kwargs):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return make(*args, **kwargs)
+
+
+# --- how the receptive field grows (step 2) ----------------------------------------------------
+
+@dataclass(frozen=True)
+class Square:
+    """The input pixels one output of a layer sees: a square of side ``rf`` whose top-left corner
+    is at row and column ``start`` (negative where it reaches into the padding)."""
+    layer: str
+    rf: int
+    start: int
+
+
+def receptive_squares(rows, size=28):
+    """For each layer of ``rows`` (``receptive_field_table``), the square of its most central output.
+    Output i of a layer starts at i * jump - P in the input, P being the padding added so far, in
+    input pixels (each layer adds its padding times the jump before it)."""
+    squares, padded = [], 0
+    for row in rows:
+        padded += row.padding * (row.jump // row.stride)
+        i = min(max(round(((size - row.rf) / 2 + padded) / row.jump), 0), row.size - 1)
+        squares.append(Square(row.layer, row.rf, i * row.jump - padded))
+    return squares
+
+
+def plot_receptive_fields(image, squares, mean=0.1307, std=0.3081, title="", save=None):
+    """One panel per layer: the digit and, in red, the square one of the layer's outputs sees."""
+    fig, axes = plt.subplots(1, len(squares), figsize=(1.45 * len(squares), 1.9), squeeze=False)
+    picture = (image[0].cpu() * std + mean).clamp(0, 1).numpy()
+    for ax, sq in zip(axes[0], squares):
+        ax.imshow(picture, cmap="gray_r")
+        corner = (sq.start - 0.5, sq.start - 0.5)
+        ax.add_patch(plt.Rectangle(corner, sq.rf, sq.rf, fill=False, color="tab:red", lw=1.5))
+        low, high = min(sq.start, 0) - 1, max(sq.start + sq.rf, picture.shape[0]) + 0.5
+        ax.set(xlim=(low, high), ylim=(high, low), xticks=[], yticks=[])
+        ax.set_title(f"{sq.layer}\nRF {sq.rf}", fontsize=8)
+    return finish(fig, title, save)
 
 
 # --- where the parameters sit (step 3) ---------------------------------------------------------
