@@ -8,7 +8,7 @@ import pytest
 
 from era_mnist.analyses import TAG
 from era_mnist.reproduce import COLAB
-from era_mnist.steps import STEPS
+from era_mnist.steps import STEPS, build
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 EXPECTED = [step.stem for step in STEPS.values()]
@@ -41,6 +41,19 @@ def test_notebook_structure(name):
     assert last.cell_type == "markdown" and TAG in last.metadata.get("tags", []) and cells[appendix - 2] is heading
     assert len(last.source) > 300
     assert "widgets" not in nb.metadata
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_a_target_counts_the_parameters_its_networks_have(name):
+    """A Target is the plan, written by hand; a parameter count in it is a network's own (this
+    step's, or the step it builds on), or a budget the series sets itself."""
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    target = next(c.source for c in nb.cells if c.source.startswith("## Target"))
+    step = int(name[4:6])
+    def params(n): return sum(p.numel() for p in build(n).parameters())
+    allowed = {params(step), params(STEPS[step].base or step), 8000, 5000, 4000}
+    counts = {int(n.replace(",", "")) for n in re.findall(r"\d{1,3}(?:,\d{3})+", target)}
+    assert counts <= allowed, f"{name}'s Target counts {sorted(counts - allowed)} parameters: no network has that"
 
 
 @pytest.mark.parametrize("name", EXPECTED)

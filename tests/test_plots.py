@@ -3,7 +3,8 @@ import pytest
 import torch
 from matplotlib.colors import to_rgb
 
-from era_mnist.utils import confident_mistakes, plot_confusion_matrix, plot_history, plot_pareto
+from era_mnist.utils import (confident_mistakes, plot_confusion_matrix, plot_history, plot_pareto,
+                             show_mistakes)
 
 matplotlib.use("Agg")
 
@@ -33,6 +34,23 @@ def test_the_surest_mistakes_come_first():
     wrong, preds, sure = confident_mistakes(Fixed(), torch.zeros(4, 1), torch.tensor([1, 1, 0, 1]))
     assert wrong.tolist() == [0, 2, 3] and preds.tolist() == [0, 1, 0]  # image 1 is right
     assert sure.tolist() == pytest.approx([0.9, 0.8, 0.7])
+
+
+def test_the_mistakes_shown_are_the_surest_counted_over_the_whole_test_set(smoke_data, user_repo, capsys):
+    class Zeros(torch.nn.Module):  # answers 0 for every image, sure of it
+        def forward(self, x):
+            return torch.log(torch.tensor([0.91] + [0.01] * 9)).expand(len(x), 10)
+    class Record:
+        mode, filename = "custom", "step03_seed1.json"
+        def label(self): return "step 3, seed 1"
+    fig = show_mistakes(Zeros(), smoke_data, Record(), count=5, averaged=True)
+    wrong = int((smoke_data.test_y != 0).sum())
+    assert capsys.readouterr().out == (f"{wrong} of {len(smoke_data.test_y):,} test images misclassified; "
+                                       "the 5 it was surest of:\n")
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert len(titles) == 5 and all(t.endswith("-> 0\n91%") for t in titles)
+    assert fig._suptitle.get_text().startswith("step 3, seed 1, averaged weights\n")
+    assert (user_repo / "Data" / "local" / "figures" / "step03_seed1_misclassified.png").exists()
 
 
 def test_dark_cells_of_the_confusion_matrix_get_white_numbers():

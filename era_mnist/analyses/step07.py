@@ -4,12 +4,23 @@ import statistics
 from ..ablation import effects
 from ..model import CapacityAblation
 from ..steps import STEPS, build, step_config
+from ..utils.layers import receptive_field_table
 from ..utils.records import full_records
 from ..utils.results import TARGET, run_summary
 from .shared import provenance, seeds_against, seeds_bullet
 
 
 STEP = 7
+
+
+def layout(step):
+    """Step ``step``'s network around its max-pool: the widths of its 3x3 convolutions before the
+    pool and after it, and the layer the pool takes its map from (its size and receptive field)."""
+    net, rows = build(step), receptive_field_table(build(step))
+    at = next(i for i, row in enumerate(rows) if row.kind == 'MaxPool2d')
+    modules = dict(net.named_modules())
+    def widths(part): return [modules[r.layer].out_channels for r in part if r.kind == 'Conv2d' and r.kernel == 3]
+    return widths(rows[:at]), widths(rows[at:]), rows[at - 1]
 
 
 def analysis():
@@ -33,10 +44,12 @@ def analysis():
     shallow = sum(p.numel() for p in CapacityAblation(dropout=0.1, deep=False).parameters())   # depth undone
     pending = ', '.join(r.change.name for r in ablation if r.verdict == 'too few seeds' or not r.lows)
     seeds_run = sorted(ablation[0].own)
+    (before6, after6, pooled6), (before7, after7, pooled7) = layout(6), layout(STEP)
+    def dashed(widths): return '-'.join(map(str, widths))
     return provenance(STEP, records) + "\n" + f"""
 - **Result:** {record.params:,} parameters, {record.params - prev.params:,} more than step 6; best train accuracy {run.best_train:.2f} %, best test accuracy {run.best_test:.2f} % (epoch {run.best_epoch}{', the last' if run.best_epoch == len(hist) else ''}), {TARGET} % reached {'in no epoch' if not run.at_target else 'in epochs ' + ', '.join(map(str, run.at_target))}. The reference reports {ref['best_train']:.2f} % and {ref['best_test']:.2f} %.
 {seeds_bullet(6, compared)}
-- **Eight changes at once** (listed by `show_changes(7)` above): seven 3x3 convolutions instead of five; widths 10-10-10-10 before the pool and 14-14-13 after it, instead of 10-10-20 and 10-20; the max-pool after the 4th convolution, on a 20x20 map of receptive field 9, instead of after the 3rd (22x22, receptive field 7); the 1x1 transition before the pool instead of after it; ReLU before BatchNorm instead of after; no ReLU after conv4, the transition, conv7 and the head, where step 6 had one after every convolution; a 1x1 head with BatchNorm after the GAP in place of step 6's 1x1 before it; and batch {config.batch_size} instead of {prev.config['batch_size']}, {'twice' if prev.config['batch_size'] == 2 * config.batch_size else format(prev.config['batch_size'] / config.batch_size, 'g') + ' times'} the updates per epoch. Dropout stays, after conv3 and now conv6 (step 6: conv5).
+- **Eight changes at once** (listed by `show_changes(7)` above): {len(before7) + len(after7)} 3x3 convolutions instead of {len(before6) + len(after6)}; widths {dashed(before7)} before the pool and {dashed(after7)} after it, instead of {dashed(before6)} and {dashed(after6)}; the max-pool after 3x3 convolution {len(before7)}, on a {pooled7.size}x{pooled7.size} map of receptive field {pooled7.rf}, instead of after convolution {len(before6)} ({pooled6.size}x{pooled6.size}, receptive field {pooled6.rf}); the 1x1 transition before the pool instead of after it; ReLU before BatchNorm instead of after; no ReLU after conv4, the transition, conv7 and the head, where step 6 had one after every convolution; a 1x1 head with BatchNorm after the GAP in place of step 6's 1x1 before it; and batch {config.batch_size} instead of {prev.config['batch_size']}, {'twice' if prev.config['batch_size'] == 2 * config.batch_size else format(prev.config['batch_size'] / config.batch_size, 'g') + ' times'} the updates per epoch. Dropout stays, after conv3 and now conv6 (step 6: conv5).
 - **What they did together:** the best test accuracy rose from {before.best_test:.2f} to {run.best_test:.2f} % ({gain:+.2f} points), and the first epoch ends at {hist[0]['test_acc']:.2f} % against {prev.history[0]['test_acc']:.2f} %. Over seeds {these.seeds} the best test accuracy averages {statistics.mean(r[2] for r in these.rows):.2f} % against step 6's {statistics.mean(r[2] for r in those.rows):.2f} %, and the seeds bullet above judges the step against their spread. No number of seeds of the whole step can say which of the bundled changes mattered: that takes one change at a time (next bullet).
 - **Which change carried it** (each undone alone on seeds {', '.join(map(str, seeds_run))}, the table and chart above): undoing {' and '.join(r.text for r in carried) or 'no change'} lowers the rule's measure by more than its margin{': it carried the step' if len(carried) == 1 else ': they carried the step' if carried else ''}. {f"Undoing {' and '.join(r.text for r in hurt)} raises it by as much: on these seeds step 7 does better without {'that change' if len(hurt) == 1 else 'them'}. " if hurt else ''}{'Undoing ' + ', '.join(r.text for r in unseen) if unseen else 'No other change'}: within it, no effect these seeds can show.{f" Undoing {' and '.join(r.change.name for r in close)} clears its margin by less than a tenth of it: at the line." if close else ''} Each row says what the step cannot do without that one change; the rows do not add up to the step's {moved:+.2f} points, and a change that matters only together with another shows in no row.{f' Too few seeds yet to judge {pending} (one command adds them: `python -m era_mnist ablate --step 7`).' if pending else ''} Before this ablation the notebook named three hypotheses: the head after the GAP (step 6 had no layer that combines the pooled channels; its first epoch averaged {prev.history[0]['train_acc']:.2f} % training accuracy, this one {hist[0]['train_acc']:.2f} %), the depth, and the doubled number of updates (batch 64). Of those: {'; '.join(f"the {what} {'holds up' if verdict_of[name] == 'carried' else 'is contradicted' if verdict_of[name] == 'hurt' else 'is neither borne out nor ruled out (not shown, either way)'}" for name, what in (('head', 'head'), ('depth', f'depth (undoing it also takes away {1 - shallow / record.params:.0%} of the parameters)'), ('batch', 'batch')))}.
 - **Is there over-fitting, with dropout still on?** the test accuracy is above the training accuracy in {above} of {len(hist)} epochs and the test loss is lowest at epoch {low['epoch']} ({low['test_loss']:.4f}){', the last: no sign of over-fitting in these curves' if low is hist[-1] else f", and the later epochs lie at most {max(h['test_loss'] for h in hist[low['epoch']:]) - low['test_loss']:.4f} above it without rising to the end ({hist[-1]['test_loss']:.4f} at the last): no sign of over-fitting" if hist[-1]['test_loss'] <= max(h['test_loss'] for h in hist[low['epoch']:]) else ''}. The size of the network does not settle this: step 4's network of {s4.params:,} parameters, without dropout, ended with its training accuracy above its test accuracy ({s4.history[-1]['train_acc']:.2f} % against {s4.history[-1]['test_acc']:.2f} %), though its test loss was still falling. And the training figure here is taken with dropout active, averaged over each epoch while the weights improve, so test above train says little by itself; the test loss says more. Step 8 tests whether this network over-fits without it.

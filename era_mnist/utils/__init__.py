@@ -22,7 +22,7 @@ from .metrics import confident_mistakes, confusion_matrix, misclassified, most_c
 from .paths import figure_path, output_dir, output_mode
 from .plots import (plot_ablation, plot_confusion_matrix, plot_digits, plot_history, plot_lr, plot_lr_range,
                     plot_misclassified, plot_pareto, plot_seed_spread, plot_seeds,
-                    plot_series)
+                    plot_series, show_mistakes)
 from .records import (RecordError, RunRecord, full_records, kept_weights, load_record, record_path,
                       save_run)
 from .report import context_label, format_result, seed_table

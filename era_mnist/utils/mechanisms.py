@@ -438,12 +438,15 @@ def channel_mixing(layer, channels=10, size=7, seed=0):
 
 def plot_mixing(matrices, title="", save=None):
     """``matrices`` ({label: outputs x inputs}) side by side: how much each output moves when one
-    input channel moves (``channel_mixing``); white is not at all, any change is tinted."""
-    fig, axes = plt.subplots(1, len(matrices), figsize=(3.6 * len(matrices), 3.4), squeeze=False)
+    input channel moves (``channel_mixing``); white is not at all, any change is tinted, and each
+    panel's colour bar gives the scale."""
+    fig, axes = plt.subplots(1, len(matrices), figsize=(4.3 * len(matrices), 3.4), squeeze=False)
     cmap = plt.get_cmap("Blues").with_extremes(bad="white")  # white: no change at all; any change a tint
     for ax, (label, m) in zip(axes[0], matrices.items()):
         top = float(m.max())
-        ax.imshow(m.masked_fill(m <= 1e-6 * top, float("nan")).numpy(), cmap=cmap, vmin=-0.25 * top, vmax=top)
+        image = ax.imshow(m.masked_fill(m <= 1e-6 * top, float("nan")).numpy(), cmap=cmap,
+                          vmin=-0.25 * top, vmax=top)
+        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="change of the output")
         ax.set(xlabel="input channel moved by +1", ylabel="output (class score)", title=label,
                xticks=range(m.shape[1]), yticks=range(m.shape[0]))
         ax.tick_params(labelsize=7)

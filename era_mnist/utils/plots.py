@@ -6,6 +6,8 @@ chart, and one colour per curve throughout the series.
 """
 import matplotlib.pyplot as plt
 
+from .metrics import confident_mistakes
+from .paths import figure_path
 from .results import LAST, RULE, TARGET, spans
 
 CURVES = {"train": ("train", "tab:blue"), "test": ("test", "tab:orange"),
@@ -69,6 +71,18 @@ def plot_misclassified(images, labels, preds, mean=0.1307, std=0.3081, title="",
     what = "true label -> predicted" + (", and how sure the network was; the surest mistakes first"
                                         if confidence is not None else "")
     return finish(fig, f"{title}\n{what}" if title else what, save)
+
+
+def show_mistakes(model, data, record, count=20, averaged=False):
+    """How many test digits ``model`` gets wrong, then the ``count`` it was surest of, drawn by
+    ``plot_misclassified`` and saved as ``record``'s "misclassified" figure; ``averaged`` says in
+    the title that ``model`` holds the run's averaged weights."""
+    wrong, preds, sure = confident_mistakes(model, data.test_x, data.test_y)
+    print(f"{len(wrong)} of {len(data.test_y):,} test images misclassified; the {count} it was surest of:")
+    return plot_misclassified(data.test_x[wrong[:count]], data.test_y[wrong[:count]], preds[:count],
+                              data.mean, data.std, confidence=sure[:count],
+                              title=record.label() + (", averaged weights" if averaged else ""),
+                              save=figure_path(record, "misclassified"))
 
 
 def plot_digits(rows, mean=0.1307, std=0.3081, title="", save=None):
