@@ -28,13 +28,13 @@ import torch.nn.functional as F  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 from torchvision import datasets, transforms  # noqa: E402
 
-from era_mnist.utils import (device_name, fit, load_mnist, make_optimizer, make_scheduler,  # noqa: E402
-                             pick_device, prepare_raw, seed_everything, step_config)
+from era_mnist.steps import make_optimizer, make_scheduler, step_config
+from era_mnist.utils import device_name, fit, load_mnist, pick_device, prepare_raw, seed_everything
 from era_mnist.steps import parameters  # noqa: E402
-from era_mnist.utils.experiment import model_and_loader  # noqa: E402
+from era_mnist.steps.experiment import model_and_loader  # noqa: E402
 from era_mnist.utils.fast import EMA  # noqa: E402
 from era_mnist.utils.paths import output_dir, repo_relative, write_atomically  # noqa: E402
-from era_mnist.utils.records import archive_existing  # noqa: E402
+from era_mnist.steps.records import archive_existing  # noqa: E402
 
 BATCH = 128
 

@@ -20,7 +20,8 @@ try:
     from era_mnist.search import plot_studies
     from era_mnist.steps import final_step
     from era_mnist.study import STUDIES, search, study_table, validate
-    from era_mnist.utils import DataError, DeviceError, RecordError
+    from era_mnist.steps import RecordError
+    from era_mnist.utils import DataError, DeviceError
     from era_mnist.utils.paths import repo_relative
 except KeyboardInterrupt:  # Ctrl-C while torch and Optuna load: nothing has started
     print("interrupted before anything started", file=sys.stderr)

@@ -6,8 +6,8 @@ import sys
 try:
     from .ablation import ABLATION_SEEDS, ABLATIONS
     from .steps import STEPS, build, network
+    from .steps.records import RecordError
     from .utils.paths import output_mode
-    from .utils.records import RecordError
     from .utils.results import spans
 except KeyboardInterrupt:  # Ctrl-C while torch loads: nothing has started
     print("interrupted before anything started", file=sys.stderr)
@@ -57,7 +57,9 @@ def parser():
     train = sub.add_parser("train", help="train one step, print its Result and write its run record "
                                          "(to Data/local/runs/: the committed evidence stays as it is)")
     summary = sub.add_parser("summary", help="print a step's layer table and receptive fields")
-    for cmd in (train, summary):
+    notebook = sub.add_parser("notebook", help="write a new step's notebook from its entry in the step table "
+                                               "(era_mnist/steps/table.py), its author's texts marked 'To write'")
+    for cmd in (train, summary, notebook):
         cmd.add_argument("--step", type=positive_int, required=True, choices=list(STEPS),
                          metavar="N", help=f"the step: {steps}")
     train.add_argument("--seed", type=seed_int, default=1, help="random seed (default 1)")
@@ -143,8 +145,8 @@ def check_evidence(p, args):
 def train(args):
     """Train, print the Result, then write the record: a record that cannot be written never costs
     the Result (and is kept elsewhere, see save_run)."""
-    from .utils import (DataError, DeviceError, format_result, kept_weights, load_mnist, pick_device, run_config,
-                        run_step, save_run, step_config)
+    from .steps import format_result, kept_weights, run_config, run_step, save_run, step_config
+    from .utils import DataError, DeviceError, load_mnist, pick_device
     config = run_config(step_config(args.step, **({"epochs": args.epochs} if args.epochs else {})), args.smoke)
     try:
         device = pick_device(args.device)
@@ -169,9 +171,17 @@ def main(argv=None):
     if args.command == "summary":
         print_tables(build(args.step))
         return 0
+    if args.command == "notebook":
+        from .template import write_step_notebook
+        try:
+            print(f"wrote {write_step_notebook(args.step)}")
+        except FileExistsError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        return 0
     if args.command == "reproduce":
         from .reproduce import reproduce, update_pages
-        from .utils import RecordError
+        from .steps import RecordError
         try:
             if args.readme_only:
                 update_pages()

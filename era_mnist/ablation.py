@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .steps import STEPS, StepConfig, step_config
+from .steps.records import RecordError, kept_weights, load_record, origin, weights_path, write_record
 from .utils.paths import output_dir, repo_relative
-from .utils.records import RecordError, kept_weights, load_record, origin, weights_path, write_record
 from .utils.results import AVERAGED, RULE
 
 
@@ -95,7 +95,7 @@ def read_ablation(step, change, path):
 def run_ablation(step, change, seed, data, device, evidence=False):
     """The record of ``step`` with ``change`` undone on ``seed``: read back when it is recorded with
     this recipe, else trained now and written (with its final weights) where ``ablation_path`` says."""
-    from .utils.experiment import run_step
+    from .steps.experiment import run_step
     path = ablation_path(step, change, seed, data.smoke, evidence)
     if path.exists() and not data.smoke:
         record = read_ablation(step, change, path)
@@ -166,7 +166,7 @@ def own_runs(step):
     """The step's own committed full runs by seed: its study's validation for a step chosen from a
     study (step 12: every seed of its trial), else Data/runs/."""
     from .search import step_runs
-    from .utils.records import full_records
+    from .steps.records import full_records
     runs = step_runs(step) if STEPS[step].validated_in else full_records().get(step, {}).values()
     return {r.seed: r for r in runs}
 
@@ -221,7 +221,7 @@ def plot_effects(step, rows):
     """``plots.plot_ablation`` of ``effects(step)``, titled with what made the runs, saved as
     ``ablation_figure`` names it in the figures folder."""
     from .utils.plots import plot_ablation
-    from .utils.records import devices
+    from .steps.records import devices
     runs = [r for row in rows for r in row.records]
     seeds = {s for row in rows for s in (*row.lows, *row.missing)}
     own = {s: measure(r) for s, r in own_runs(step).items() if s in seeds}

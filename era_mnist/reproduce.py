@@ -8,21 +8,21 @@ from pathlib import Path
 import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
 
-from .analyses import ANALYSES, TAG, analysis_cell
 from .ablation import ABLATION_SEEDS, ABLATIONS, ablation_figure, effects, effects_table, own_runs
+from .analyses import ANALYSES, TAG, analysis_cell
 from .search import (PARETO_FIGURE, SEED_FRONT_FIGURE, STEP11, STUDIES, STUDY_FIGURE, STUDY_SEEDS, describe,
                      search_records, search_rows, step_runs, study_cost, study_rows)
 from .steps import STEPS, final_step, network_name, parameters, training_changes
+from .steps.records import RecordError, devices, full_records
 from .utils.paths import REPO_ROOT, output_dir, output_mode, repo_relative, write_atomically
 from .utils.plots import plot_series
-from .utils.records import RecordError, devices, full_records
 from .utils.results import AVERAGED, LAST, RULE, TARGET, run_summary, seed_summary, spans
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 README = REPO_ROOT / "README.md"
 START = "<!-- results:start: written by `python -m era_mnist reproduce` from Data/runs; do not edit -->"
 END = "<!-- results:end -->"
-STEPS_START = "<!-- steps:start: written by `python -m era_mnist reproduce` from era_mnist/steps.py; do not edit -->"
+STEPS_START = "<!-- steps:start: written by `python -m era_mnist reproduce` from era_mnist/steps/table.py; do not edit -->"
 STEPS_END = "<!-- steps:end -->"
 HEADLINE_START = "<!-- headline:start: written by `python -m era_mnist reproduce` from the records; do not edit -->"
 HEADLINE_END = "<!-- headline:end -->"

@@ -13,11 +13,11 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from .steps import STEPS, StepConfig, config_changes, network_parts, parameters, step_config
+from .steps.experiment import run_config, run_step
+from .steps.records import devices, full_records, load_record, origin, write_record
 from .utils.data import load_mnist
-from .utils.experiment import run_config, run_step
 from .utils.paths import output_dir, repo_relative
 from .utils.plots import plot_pareto, plot_seed_spread
-from .utils.records import devices, full_records, load_record, origin, write_record
 from .utils.results import AVERAGED, RULE, TARGET, seed_summary
 
 # The Optuna studies (era_mnist.study): name -> (parameter budget, the networks a trial may sample)

@@ -33,10 +33,10 @@ from optuna.trial import TrialState
 
 from .search import STUDIES, STUDY_SEEDS, TRIAL_RECORD, trial_path, trial_records
 from .steps import StepConfig, parameters, step_config
+from .steps.experiment import run_config, run_step
+from .steps.records import load_record, origin, write_record
 from .utils.data import load_mnist
-from .utils.experiment import run_config, run_step
 from .utils.paths import output_dir, repo_relative
-from .utils.records import load_record, origin, write_record
 from .utils.results import AVERAGED, LAST, RULE, TARGET
 from .utils.train import pick_device
 

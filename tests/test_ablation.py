@@ -10,10 +10,10 @@ import torch
 from era_mnist import ablation
 from era_mnist.ablation import ABLATIONS, Change, Effect, effects, effects_table, run_ablation, undone
 from era_mnist.model import CapacityAblation, CapacityNet
-from era_mnist.steps import STEPS, network, step_config
-from era_mnist.utils import RULE, load_record
-from era_mnist.utils import experiment
-from era_mnist.utils.records import save_record, weights_path
+from era_mnist.steps import STEPS, load_record, network, step_config
+from era_mnist.utils import RULE
+from era_mnist.steps import experiment
+from era_mnist.steps.records import save_record, weights_path
 
 
 def test_capacity_ablation_at_its_defaults_is_step_7s_network():

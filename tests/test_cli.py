@@ -9,7 +9,7 @@ import torch
 from era_mnist import reproduce
 from era_mnist.__main__ import main
 from era_mnist import utils
-from era_mnist.utils import experiment, load_record, record_path, records
+from era_mnist.steps import experiment, load_record, record_path, records
 
 
 def cli(*args, env=None):

@@ -6,8 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from era_mnist.steps import build
-from era_mnist.utils import DeviceLoader, augmentation, load_mnist, seed_everything, step_config, train
+from era_mnist.steps import build, step_config
+from era_mnist.utils import DeviceLoader, augmentation, load_mnist, seed_everything, train
 from era_mnist.utils.fast import EMA
 
 

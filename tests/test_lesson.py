@@ -3,7 +3,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from era_mnist.steps import STEPS, network_name, parameters
-from era_mnist.utils.lesson import changes, network_source, show_network
+from era_mnist.steps.lesson import changes, network_source, show_network
 
 
 @pytest.mark.parametrize("step", list(STEPS))

@@ -1,10 +1,11 @@
-"""The "How it works" demonstrations (era_mnist.utils.mechanisms): each one computes what its
-notebook says it computes, on small batches, in seconds."""
+"""The "How it works" demonstrations (era_mnist.utils.mechanisms, and era_mnist.steps.demos for those
+that need a step's network): each one computes what its notebook says it computes, on small
+batches, in seconds."""
 import pytest
 import torch
 import torch.nn as nn
 
-from era_mnist.steps import build
+from era_mnist.steps import build, demos
 from era_mnist.utils import receptive_field_table
 from era_mnist.utils import mechanisms as m
 
@@ -48,7 +49,7 @@ def test_plots_draw(tmp_path, batch):
 
 def test_batchnorm_in_train_mode_gives_mean_0_std_1_per_channel(batch):
     x, _ = batch
-    model = m.fresh_network(4)
+    model = demos.fresh_network(4)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     stats = m.layer_stats(model, x)
     assert len(stats) == 7
@@ -77,15 +78,15 @@ def test_batchnorm_by_hand_is_the_formula():
 def test_without_batchnorm_the_signal_shrinks_and_with_it_holds(batch):
     x, _ = batch
     names = ["conv1", "conv3", "conv6", "head"]
-    light = m.block_output_std(m.fresh_network(3), x, names)
-    normed = m.block_output_std(m.fresh_network(4), x, names)
+    light = m.block_output_std(demos.fresh_network(3), x, names)
+    normed = m.block_output_std(demos.fresh_network(4), x, names)
     assert light[-1] < light[0] / 20  # step 3's default initialisation shrinks it layer by layer
     assert min(normed[:-1]) > 0.3
 
 
 def test_dropout_passes_differ_in_train_mode_and_agree_in_eval_mode(batch):
     x, _ = batch
-    model = m.fresh_network(5)
+    model = demos.fresh_network(5)
     state = torch.get_rng_state()
     passes = m.dropout_passes(model, x[:4])
     assert torch.equal(state, torch.get_rng_state())  # the global random state is untouched
@@ -93,13 +94,13 @@ def test_dropout_passes_differ_in_train_mode_and_agree_in_eval_mode(batch):
     assert torch.equal(passes["off"][0], passes["off"][1])
     assert torch.allclose(passes["off"][0].sum(1), torch.ones(4))
     assert "dropout on,  pass 2" in m.format_passes(passes)
-    plain = m.dropout_passes(m.fresh_network(4), x[:4])  # step 4 has no dropout: nothing differs
+    plain = m.dropout_passes(demos.fresh_network(4), x[:4])  # step 4 has no dropout: nothing differs
     assert torch.equal(plain["on"][0], plain["off"][0]) and torch.equal(plain["on"][0], plain["on"][1])
 
 
 def test_dropout_zeroes_about_p_and_scales_the_rest_by_1_over_1_minus_p(batch):
     x, _ = batch
-    stats = m.dropout_mask_stats(m.fresh_network(5), x)
+    stats = m.dropout_mask_stats(demos.fresh_network(5), x)
     assert set(stats) == {"conv3.3", "conv5.3"}
     for p, zeroed, scale in stats.values():
         assert p == 0.1 and abs(zeroed - p) < 0.03 and scale == pytest.approx(1 / (1 - p), rel=1e-4)
@@ -107,8 +108,8 @@ def test_dropout_zeroes_about_p_and_scales_the_rest_by_1_over_1_minus_p(batch):
 
 def test_measured_accuracy_by_mode(batch):
     x, y = batch
-    with_dropout = m.fresh_network(7)
-    without = m.fresh_network(8)
+    with_dropout = demos.fresh_network(7)
+    without = demos.fresh_network(8)
     without.load_state_dict(with_dropout.state_dict())  # step 8 is step 7 without dropout: same weights
     a, b = m.mode_accuracies(with_dropout, x, y, batch_size=16), m.mode_accuracies(without, x, y, batch_size=16)
     assert a["eval"] == b["eval"] == b["dropout"]  # dropout alone is all that differs
@@ -117,7 +118,7 @@ def test_measured_accuracy_by_mode(batch):
 
 
 def test_trained_network_loads_the_committed_weights():
-    net = m.trained_network(7, network=build(8))  # dropout has no weights: step 8's net takes step 7's
+    net = demos.trained_network(7, network=build(8))  # dropout has no weights: step 8's net takes step 7's
     assert not net.training and len(m.dropout_layers(net)) == 0
     assert not torch.equal(net.conv1[0].weight, build(8).conv1[0].weight)
 
@@ -147,7 +148,7 @@ def test_rotation_turns_by_the_angle_and_zero_leaves_the_image():
 
 def test_rotation_accuracy_averages_both_directions(batch):
     x, y = batch
-    model = m.fresh_network(8).eval()
+    model = demos.fresh_network(8).eval()
     acc = m.rotation_accuracy(model, x, y, [0, 45])
     assert acc[0] == m.measured_accuracy(model, x, y)
     assert set(acc) == {0, 45}
@@ -156,7 +157,7 @@ def test_rotation_accuracy_averages_both_directions(batch):
 def test_the_onecycle_schedule_is_the_trainings_own():
     from era_mnist.steps import step_config, training_changes
     config = step_config(10)
-    lrs, momenta = m.onecycle_schedule(config, steps_per_epoch=10)
+    lrs, momenta = demos.onecycle_schedule(config, steps_per_epoch=10)
     assert len(lrs) == len(momenta) == config.epochs * 10
     peak = lrs.index(max(lrs))
     assert max(lrs) == pytest.approx(config.max_lr) and peak == pytest.approx(config.pct_start * len(lrs), abs=1)
@@ -166,7 +167,7 @@ def test_the_onecycle_schedule_is_the_trainings_own():
     assert max(momenta) == pytest.approx(0.95)  # config.momentum (0.9) is only passed on the way
     assert "momentum cycled 0.95 -> 0.85 -> 0.95, not momentum=0.9" in training_changes(10)
     assert "momentum cycled" not in training_changes(12)  # step 12 keeps step 10's scheduler
-    constant = m.onecycle_schedule(step_config(9), steps_per_epoch=10)
+    constant = demos.onecycle_schedule(step_config(9), steps_per_epoch=10)
     assert set(constant[0]) == {step_config(9).lr} and set(constant[1]) == {step_config(9).momentum}
 
 
@@ -180,7 +181,7 @@ def test_label_smoothing_spreads_the_target_and_moves_the_lowest_loss_below_cert
 
 
 def test_the_head_folds_into_the_last_conv_only_without_a_relu_between(batch):
-    rows = {row.relu_last: row for row in m.folding(12, batch[0])}
+    rows = {row.relu_last: row for row in demos.folding(12, batch[0])}
     assert rows[False].difference < 1e-5 < 1e-3 < rows[True].difference
     net = build(12)
     c2 = net.conv6[0].out_channels

@@ -7,9 +7,9 @@ import pytest
 import torch
 from torch import nn
 
-from era_mnist.steps import STEPS, build
+from era_mnist.steps import STEPS, build, step_config
 from era_mnist.search import STEP11, STUDIES, candidate_config
-from era_mnist.utils import step_config, summary
+from era_mnist.utils import summary
 
 
 def torchsummary_total(model):

@@ -72,7 +72,8 @@ def test_one_seed_points_are_hollow_and_more_seeds_larger():
 
 
 def test_every_seed_is_drawn_and_a_failing_one_is_red_and_named_in_the_legend():
-    from era_mnist.utils import RunRecord, plot_seeds
+    from era_mnist.steps import RunRecord
+    from era_mnist.utils import plot_seeds
     def run(seed, acc):
         rows = [dict(epoch=e, train_acc=99.0, test_acc=acc, ema_test_acc=acc) for e in range(1, 16)]
         return RunRecord(step=12, name="x", seed=seed, params=1, config={}, history=rows, device="cpu",

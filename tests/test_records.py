@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from era_mnist.utils import (RecordError, RunRecord, figure_path, full_records, load_record, output_dir, records,
-                             run_step, save_run, step_config)
+from era_mnist.steps import (full_records, load_record, RecordError, records, run_step, RunRecord, save_run,
+                             step_config)
+from era_mnist.utils import figure_path, output_dir
 from era_mnist.utils.paths import REPO_ROOT
-from era_mnist.utils import experiment
+from era_mnist.steps import experiment
 from era_mnist.steps import STEPS
-from era_mnist.utils.records import archive_existing, record_path, weights_path
+from era_mnist.steps.records import archive_existing, record_path, weights_path
 
 DATA = REPO_ROOT / "Data"
 
@@ -254,7 +255,7 @@ def test_the_final_steps_evidence_is_its_trial_and_that_trial_is_its_recipe():
 
 
 def test_an_origin_names_one_known_kind_of_run():
-    from era_mnist.utils.records import origin
+    from era_mnist.steps.records import origin
     assert origin(study="under-8000", trial=47) == {"study": "under-8000", "trial": 47}
     with pytest.raises(ValueError, match="a run's origin names one of"):
         origin(step=3, trial=4)

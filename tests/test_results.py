@@ -6,8 +6,9 @@ from era_mnist.reproduce import (DETAILS, DETAILS_END, DETAILS_START, END, HEADL
                                  START, STEPS_END, STEPS_START, details_markdown, headline_markdown, notebook_path,
                                  results_markdown, steps_markdown)
 from era_mnist.search import STEP11, STUDIES, candidate_config, search_records, step_runs, study_records
-from era_mnist.steps import STEPS, StepConfig, build, final_step, parameters
-from era_mnist.utils import AVERAGED, TARGET, epochs_at_target, format_result, full_records, seed_summary, seed_table
+from era_mnist.steps import (STEPS, build, final_step, format_result, full_records, parameters, seed_table,
+                             StepConfig)
+from era_mnist.utils import AVERAGED, TARGET, epochs_at_target, seed_summary
 from era_mnist.utils.results import SeedRow, SeedSummary, spans
 
 RECORDS = full_records()

@@ -15,9 +15,9 @@ import optuna
 import pytest
 
 from era_mnist.search import plot_studies, recipe, seed_front, seed_front_text, study_text
-from era_mnist.steps import step_config
+from era_mnist.steps import load_record, RecordError, step_config
 from era_mnist.study import STARTS, MarginPruner, StorageError, load_study, search, study_table, suggest, validate
-from era_mnist.utils import AVERAGED, RULE, RecordError, load_record, output_dir
+from era_mnist.utils import AVERAGED, RULE, output_dir
 
 
 def test_a_study_trains_its_trials_records_each_run_and_prunes_what_is_over_budget(smoke_mode, tmp_path):
@@ -52,7 +52,7 @@ def test_a_study_trains_its_trials_records_each_run_and_prunes_what_is_over_budg
 
 def test_a_finished_seed_of_the_same_configuration_is_read_back_not_retrained(tmp_path, monkeypatch, capsys):
     import era_mnist.study as study
-    from era_mnist.utils import RunRecord, step_config
+    from era_mnist.steps import RunRecord, step_config
     config = step_config(10, epochs=2)
     history = [dict(epoch=e, train_acc=99.0, test_acc=99.0, ema_test_acc=99.0 + e / 100) for e in (1, 2)]
     RunRecord(step=10, name="onecycle", seed=2, params=1, config=dict(vars(config)), history=history,

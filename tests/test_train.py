@@ -3,10 +3,9 @@ import json
 import pytest
 import torch
 
-from era_mnist.steps import build
+from era_mnist.steps import build, make_optimizer, make_scheduler, run_step, step_config
 from era_mnist.utils.fast import EMA
-from era_mnist.utils import (DeviceLoader, evaluate, fit, make_optimizer, make_scheduler, run_step,
-                             seed_everything, step_config)
+from era_mnist.utils import DeviceLoader, evaluate, fit, seed_everything
 
 
 def short_fit(data, step=8, seed=0, epochs=2, scheduler=None, ema_decay=None, lr=0.01):
@@ -102,7 +101,7 @@ def test_a_bad_setting_is_refused_when_the_config_is_made(field, value, message)
 
 @pytest.mark.parametrize("seed", [-1, 2**32, True, 1.0])
 def test_a_bad_seed_is_refused_before_the_data_loads(seed, monkeypatch):
-    from era_mnist.utils import experiment
+    from era_mnist.steps import experiment
     monkeypatch.setattr(experiment, "load_mnist", None)  # never reached
     with pytest.raises(ValueError, match="the seed must be a whole number from 0 to 4294967295"):
         run_step(step_config(3), seed=seed, device="cpu")
@@ -123,7 +122,7 @@ def test_run_step_in_smoke_mode_writes_a_smoke_record(smoke_mode, smoke_data):
 
 
 def test_lr_range_test_raises_the_rate_and_the_loss_falls(smoke_data):
-    from era_mnist.utils import lr_range_test
+    from era_mnist.steps import lr_range_test
     lrs, losses = lr_range_test(step_config(10), smoke_data, steps=60, start_lr=1e-3, end_lr=0.1)
     assert len(lrs) == len(losses) == 60  # no divergence in this range: it runs to the end
     assert lrs[0] == pytest.approx(1e-3) and lrs[-1] == pytest.approx(0.1)
@@ -148,7 +147,7 @@ def test_label_smoothing_spreads_the_target():
 
 
 def test_the_range_test_is_kept_beside_the_runs_and_read_back(smoke_data, tmp_path, monkeypatch):
-    from era_mnist.utils import experiment
+    from era_mnist.steps import experiment
     monkeypatch.setattr(experiment, "output_dir", lambda kind, where=None: tmp_path)
     lrs, losses = experiment.lr_range_test(step_config(10), smoke_data, steps=20, start_lr=1e-3, end_lr=0.1)
     assert experiment.load_range_test(10) == (lrs, losses)

@@ -2,11 +2,25 @@
 student text, not the code that computes its numbers. ``python -m era_mnist reproduce`` (also with
 ``--readme-only``, which trains nothing: ``reproduce.write_analyses``) writes it into the notebook's
 cell tagged ``analysis``; tests/test_analyses.py fails when a cell differs from what the records
-say. Steps 5 and 8 recompute their demonstrations' numbers on one thread, as the notebooks did."""
-from . import step01, step02, step03, step04, step05, step06, step07, step08, step09, step10, step11, step12
+say. Steps 5 and 8 recompute their demonstrations' numbers on one thread, as the notebooks did.
+Step N's module is ``stepNN.py``; a step without one gets ``shared.default_analysis``."""
+import importlib
+from functools import partial
 
-MODULES = (step01, step02, step03, step04, step05, step06, step07, step08, step09, step10, step11, step12)
-ANALYSES = {module.STEP: module.analysis for module in MODULES}
+from ..steps import STEPS
+from .shared import default_analysis
+
+
+def _analysis(step):
+    try:
+        return importlib.import_module(f"{__name__}.step{step:02d}").analysis
+    except ModuleNotFoundError as error:
+        if error.name != f"{__name__}.step{step:02d}":
+            raise
+        return partial(default_analysis, step)
+
+
+ANALYSES = {step: _analysis(step) for step in STEPS}
 TAG = "analysis"
 
 

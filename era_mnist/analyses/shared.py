@@ -1,13 +1,17 @@
 """What several steps' Analyses share: the line naming the runs they describe, the comparison of a
-step's seeds with the step before, and computing a demonstration as its notebook did."""
+step's seeds with the step before, computing a demonstration as its notebook did, and the Analysis
+of a step that has no module of its own yet (``default_analysis``)."""
 import contextlib
 import statistics
 from typing import NamedTuple
 
 import torch
 
-from ..utils.records import devices
-from ..utils.results import LAST, SeedSummary, seed_summary, spans
+from ..steps import STEPS
+from ..steps.records import devices, full_records
+from ..utils.results import LAST, TARGET, SeedSummary, run_summary, seed_summary, spans
+
+PENDING = "*Written by `python -m era_mnist reproduce` from this step's committed full runs once they exist.*"
 
 
 def provenance(step, records, folder="Data/runs/"):
@@ -59,3 +63,20 @@ def one_thread():
             yield
         finally:
             torch.set_num_threads(threads)
+
+
+def default_analysis(step):
+    """A new step's Analysis until it has a module of its own: its Result and its seeds against the
+    step it builds on, from its committed full runs (``PENDING`` while it has none)."""
+    runs = full_records()
+    records = sorted(runs.get(step, {}).values(), key=lambda r: r.seed)
+    if not records:
+        return PENDING
+    base, run = STEPS[step].base, run_summary(records[0])
+    result = (f"- **Result:** {records[0].params:,} parameters; best train accuracy {run.best_train:.2f} %, best "
+              f"test accuracy {run.best_test:.2f} % (epoch {run.best_epoch}), {TARGET} % reached "
+              f"{'in epochs ' + spans(run.at_target) if run.at_target else 'in no epoch'}.")
+    lines = [provenance(step, records), "", result]
+    if runs.get(base):
+        lines.append(seeds_bullet(base, seeds_against(records, runs[base].values())))
+    return "\n".join(lines)

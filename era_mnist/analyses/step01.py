@@ -2,8 +2,8 @@
 import torch
 
 from ..steps import STEPS, build, step_config
+from ..steps.records import full_records
 from ..utils.mechanisms import shapes_through
-from ..utils.records import full_records
 from ..utils.results import LAST, RULE, TARGET, run_summary
 from .shared import provenance
 

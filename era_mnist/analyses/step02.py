@@ -4,7 +4,7 @@ import statistics
 import torch
 
 from ..steps import STEPS, build, step_config
-from ..utils.records import full_records
+from ..steps.records import full_records
 from ..utils.results import LAST, RULE, TARGET, run_summary
 from .shared import provenance
 

@@ -4,7 +4,7 @@ import math
 import torch
 
 from ..steps import STEPS, build, step_config
-from ..utils.records import full_records
+from ..steps.records import full_records
 from ..utils.results import run_summary
 from .shared import provenance, seeds_against, seeds_bullet
 

@@ -2,8 +2,8 @@
 import statistics
 
 from ..steps import STEPS, build, step_config
+from ..steps.records import full_records
 from ..utils.layers import receptive_field_table
-from ..utils.records import full_records
 from ..utils.results import LAST, run_summary
 from .shared import provenance, seeds_against, seeds_bullet
 

@@ -4,8 +4,8 @@ import statistics
 from ..ablation import effects
 from ..model import CapacityAblation
 from ..steps import STEPS, build, step_config
+from ..steps.records import full_records
 from ..utils.layers import receptive_field_table
-from ..utils.records import full_records
 from ..utils.results import TARGET, run_summary
 from .shared import provenance, seeds_against, seeds_bullet
 

@@ -2,9 +2,10 @@
 import statistics
 
 from ..steps import STEPS, build, step_config
+from ..steps.demos import trained_network
+from ..steps.records import full_records
 from ..utils.data import load_mnist
-from ..utils.mechanisms import mode_accuracies, trained_network
-from ..utils.records import full_records
+from ..utils.mechanisms import mode_accuracies
 from ..utils.results import TARGET, run_summary
 from .shared import one_thread, provenance, seeds_against, seeds_bullet
 

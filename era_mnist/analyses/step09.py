@@ -2,7 +2,7 @@
 import statistics
 
 from ..steps import STEPS, config_changes, step_config
-from ..utils.records import full_records
+from ..steps.records import full_records
 from ..utils.results import LAST, RULE, TARGET, run_summary
 from .shared import provenance, seeds_against, seeds_bullet
 

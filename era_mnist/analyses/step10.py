@@ -3,9 +3,9 @@ import statistics
 
 from ..ablation import effects
 from ..steps import STEPS, step_config
+from ..steps.experiment import load_range_test
+from ..steps.records import full_records
 from ..utils.data import load_mnist
-from ..utils.experiment import load_range_test
-from ..utils.records import full_records
 from ..utils.results import AVERAGED, LAST, TARGET, run_summary, seed_summary
 from .shared import provenance
 

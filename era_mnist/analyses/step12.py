@@ -6,7 +6,7 @@ from statistics import NormalDist
 from ..ablation import effects
 from ..search import recipe, step_runs, study_records
 from ..steps import STEPS, StepConfig, config_changes, network_name, step_config
-from ..utils.records import RecordError, full_records
+from ..steps.records import RecordError, full_records
 from ..utils.results import AVERAGED, LAST, TARGET, seed_summary
 from .shared import provenance
 

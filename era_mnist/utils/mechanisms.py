@@ -17,15 +17,6 @@ import torch.nn as nn
 
 from .augment import affine
 from .plots import finish
-from .records import record_path, weights_path
-
-
-def fresh_network(step, seed=1, device="cpu", **widths):
-    """A freshly initialised network of ``step`` (``widths`` to its class), its random weights drawn
-    from ``seed`` (the global random state is left as it was): two steps' networks built with one
-    seed start alike."""
-    from ..steps import build
-    return seeded(build, step, seed=seed, **widths).to(device)
 
 
 def seeded(make, *args, seed=1, **kwargs):
@@ -380,17 +371,6 @@ def format_passes(passes, index=0, top=3):
     return "\n".join(lines)
 
 
-def trained_network(step, seed=1, *, network=None, device="cpu"):
-    """``network`` (default: a fresh ``build(step)``) with the final weights of the committed full
-    run of ``step`` and ``seed`` (Data/runs/, kept beside its record), in eval mode. Step 8's
-    network takes step 7's weights: dropout has none."""
-    from ..steps import build
-    net = network if network is not None else build(step)
-    state = torch.load(weights_path(record_path(step, seed, False)), map_location=device, weights_only=True)
-    net.load_state_dict(state["model"])
-    return net.to(device).eval()
-
-
 # --- global average pooling (step 6) -----------------------------------------------------------
 
 def shapes_through(model, x, names=None):
@@ -472,25 +452,6 @@ def rotation_accuracy(model, x, y, angles, fill=0.0):
 
 
 # --- the OneCycle schedule (step 10) -------------------------------------------------------------
-
-def onecycle_schedule(config, steps_per_epoch):
-    """The learning rate and the momentum SGD uses at each batch of a run of ``config``: the
-    training's own optimizer and scheduler (``make_optimizer``, ``make_scheduler``) stepped over
-    one parameter that never trains. ``OneCycleLR`` cycles the momentum too (its default), so the
-    configuration's ``momentum`` is not what the run uses."""
-    from .experiment import make_optimizer, make_scheduler
-    optimizer = make_optimizer(config, nn.Linear(1, 1, bias=False))
-    scheduler = make_scheduler(config, optimizer, steps_per_epoch)
-    lrs, momenta = [], []
-    for _ in range(config.epochs * steps_per_epoch):
-        group = optimizer.param_groups[0]
-        lrs.append(group["lr"])
-        momenta.append(group["momentum"])
-        optimizer.step()
-        if scheduler is not None:
-            scheduler.step()
-    return lrs, momenta
-
 
 def plot_schedule(lrs, momenta, steps_per_epoch, title="", save=None):
     """The learning rate (left) and the momentum (right) at every batch, against the epoch."""
@@ -574,35 +535,10 @@ def folded_difference(model, x):
         return float((model(x) - folded).abs().max())
 
 
-@dataclass(frozen=True)
-class Folding:
-    """Whether a network's last conv and head fold into one conv (``fold_head``), and what it saves."""
-    relu_last: bool
-    difference: float  # the largest difference of the log-probabilities, network against folded
-    replaced: int      # parameters of the last conv, the head and their BatchNorms
-    folded: int        # parameters of the one conv that replaces them
-
-
-def folding(step, x, seed=1):
-    """``Folding`` for ``step``'s network built without and with the ReLU before its head (a
-    ``SlimNet``), from ``seed``; its BatchNorm statistics come from passes over the images ``x`` in
-    train mode (nothing trains), so that every BatchNorm has statistics of its own."""
-    rows = []
-    for relu_last in (False, True):
-        net = fresh_network(step, seed, relu_last=relu_last).cpu().train()
-        with torch.no_grad(), torch.random.fork_rng(devices=[]):
-            for _ in range(3):
-                net(x.cpu())
-        replaced = sum(p.numel() for m in (net.conv6, net.head) for p in m.parameters())
-        folded = sum(p.numel() for p in fold_head(net.eval()).parameters())
-        rows.append(Folding(relu_last, folded_difference(net, x), replaced, folded))
-    return rows
-
-
-__all__ = ["fresh_network", "seeded", "BlockOutput", "block_outputs", "format_block_outputs", "ParameterRow", "parameter_formula", "parameter_rows", "format_parameter_rows",
+__all__ = ["seeded", "BlockOutput", "block_outputs", "format_block_outputs", "ParameterRow", "parameter_formula", "parameter_rows", "format_parameter_rows",
            "plot_parameters", "batchnorm_by_hand", "batchnorm_check", "ChannelStats", "layer_stats",
            "format_layer_stats", "block_output_std", "plot_batchnorm", "dropout_layers", "dropout_passes",
            "dropout_mask_stats", "measured_accuracy", "mode_accuracies", "format_mode_accuracies", "format_passes",
-           "trained_network", "shapes_through", "format_shapes", "channel_mixing", "plot_mixing", "rotated",
-           "rotation_accuracy", "onecycle_schedule", "plot_schedule", "smoothed_target", "loss_by_confidence",
-           "plot_smoothing", "fold_head", "folded_difference", "Folding", "folding"]
+           "shapes_through", "format_shapes", "channel_mixing", "plot_mixing", "rotated",
+           "rotation_accuracy", "plot_schedule", "smoothed_target", "loss_by_confidence",
+           "plot_smoothing", "fold_head", "folded_difference"]

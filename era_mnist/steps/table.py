@@ -10,7 +10,7 @@ from typing import Callable
 
 import torch
 
-from . import model
+from .. import model
 
 
 def _check(name, value, ok, want, kind=(int, float)):

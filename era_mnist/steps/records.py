@@ -15,8 +15,8 @@ from pathlib import Path
 
 import torch
 
-from ..steps import StepConfig, config_changes, step_config, step_number
-from .paths import REPO_ROOT, atomic_file, output_dir, repo_relative, write_atomically
+from ..utils.paths import REPO_ROOT, atomic_file, output_dir, repo_relative, write_atomically
+from .table import StepConfig, config_changes, step_config, step_number
 
 KEEP_WEIGHTS_UNDER = 1_000_000  # parameters: smaller networks keep their final weights beside the record
 
@@ -115,7 +115,7 @@ ACCURACIES = ("train_acc", "test_acc")  # every row's; ema_test_acc too in a run
 def check_record(record):
     """Raise ValueError where a record's values cannot be a finished run's: wrong types, an
     accuracy outside 0-100, a history that is not its configuration's epochs one by one."""
-    from .train import MAX_SEED
+    from ..utils.train import MAX_SEED
     config = StepConfig(**record.config)
     step_number(config.step)
     origin(**record.origin)

@@ -6,7 +6,7 @@ import inspect
 import re
 from dataclasses import dataclass
 
-from ..steps import (STEPS, model_classes, network_name, network_parts, parameters, step_number,
+from .table import (STEPS, model_classes, network_name, network_parts, parameters, step_number,
                      training_changes, used_functions)
 
 

@@ -2,9 +2,9 @@
 its seeds' table (each notebook's Analysis is written by era_mnist.analyses)."""
 import torch
 
-from ..steps import STEPS
-from .results import LAST, RULE, TARGET, run_summary, seed_summary, spans
-from .train import device_name
+from ..utils.results import LAST, RULE, TARGET, run_summary, seed_summary, spans
+from ..utils.train import device_name
+from .table import STEPS
 
 
 def context_label(step, seed, data):

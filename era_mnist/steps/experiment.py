@@ -7,14 +7,14 @@ from dataclasses import asdict, replace
 
 import torch
 
-from ..steps import STEPS, StepConfig, model_classes, network, step_config, used_functions
-from .augment import augmentation
-from .data import DeviceLoader, load_mnist
-from .fast import EMA
-from .paths import output_dir, repo_relative, reuse_runs, write_atomically
+from ..utils.augment import augmentation
+from ..utils.data import DeviceLoader, load_mnist
+from ..utils.fast import EMA
+from ..utils.paths import output_dir, repo_relative, reuse_runs, write_atomically
+from ..utils.results import epochs_at_target
+from ..utils.train import check_seed, device_name, fit, format_epoch, pick_device, seed_everything, training_loss
 from .records import KEEP_WEIGHTS_UNDER, RunRecord, git_commit, load_record, record_path, save_run, weights_path
-from .results import epochs_at_target
-from .train import check_seed, device_name, fit, format_epoch, pick_device, seed_everything, training_loss
+from .table import STEPS, StepConfig, model_classes, network, step_config, used_functions
 
 SMOKE_EPOCHS = 2
 
@@ -54,7 +54,7 @@ def training_sources(config):
     CUDA graph and averaging, the training loop, and this module's builders and ``run_step``. Left
     out: what only finds, checks or decompresses the files (each is checked against its SHA256, so
     it cannot change a number), picks the device or prints."""
-    from . import augment, data, fast, train
+    from ..utils import augment, data, fast, train
     net = network(config)
     classes = model_classes(type(net))
     parts = [inspect.getsource(module) for module in (augment, fast)]
