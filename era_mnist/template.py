@@ -18,8 +18,9 @@ if "google.colab" in sys.modules:
     !pip install -q torchsummary
     sys.path.insert(0, "/content/era_mnist")"""
 
-IMPORTS = """from era_mnist.steps import (build, format_result, full_records, run_seeds, run_step, seed_table,
-                             show_changes, show_network, step_config)
+IMPORTS = """from era_mnist.ablation import own_runs
+from era_mnist.steps import (build, format_result, run_seeds, run_step, seed_table, show_changes,
+                             show_network, step_config)
 from era_mnist.utils import (figure_path, format_receptive_field_table, load_mnist, pick_device,
                              plot_history, receptive_field_table, show_mistakes, summary)"""
 
@@ -73,7 +74,7 @@ def step_notebook(step):
         md(f"### Plots\n\nThis run's curves over step {base}'s seed 1 (dashed: its train and test curves; loss and "
            "error, 100 - accuracy, on log scales), then the test digits this network gets wrong, the ones it was "
            "surest of first (above each: true -> predicted, and the probability it gave that wrong answer)."),
-        code(f"previous = full_records()[{base}][1]   # step {base}, seed 1: the run this step changes\n"
+        code(f"previous = own_runs({base})[1]   # step {base}, seed 1: the run this step changes\n"
              "plot_history(record.history, title=record.label(), save=figure_path(record, \"curves\"),\n"
              f"             previous=(\"step {base}, seed 1\", previous.history));"),
         code("show_mistakes(model, data, record);"),

@@ -7,8 +7,9 @@ from typing import NamedTuple
 
 import torch
 
+from ..ablation import own_runs
 from ..steps import STEPS
-from ..steps.records import devices, full_records
+from ..steps.records import devices
 from ..utils.results import LAST, TARGET, SeedSummary, run_summary, seed_summary, spans
 
 PENDING = "*Written by `python -m era_mnist reproduce` from this step's committed full runs once they exist.*"
@@ -68,15 +69,15 @@ def one_thread():
 def default_analysis(step):
     """A new step's Analysis until it has a module of its own: its Result and its seeds against the
     step it builds on, from its committed full runs (``PENDING`` while it has none)."""
-    runs = full_records()
-    records = sorted(runs.get(step, {}).values(), key=lambda r: r.seed)
+    records = sorted(own_runs(step).values(), key=lambda r: r.seed)
     if not records:
         return PENDING
     base, run = STEPS[step].base, run_summary(records[0])
     result = (f"- **Result:** {records[0].params:,} parameters; best train accuracy {run.best_train:.2f} %, best "
               f"test accuracy {run.best_test:.2f} % (epoch {run.best_epoch}), {TARGET} % reached "
               f"{'in epochs ' + spans(run.at_target) if run.at_target else 'in no epoch'}.")
-    lines = [provenance(step, records), "", result]
-    if runs.get(base):
-        lines.append(seeds_bullet(base, seeds_against(records, runs[base].values())))
+    study = STEPS[step].validated_in
+    lines = [provenance(step, records, f"Data/search/{study}/" if study else "Data/runs/"), "", result]
+    if own_runs(base):
+        lines.append(seeds_bullet(base, seeds_against(records, own_runs(base).values())))
     return "\n".join(lines)
