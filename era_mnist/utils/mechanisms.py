@@ -426,7 +426,8 @@ def plot_mixing(matrices, title="", save=None):
         top = float(m.max())
         image = ax.imshow(m.masked_fill(m <= 1e-6 * top, float("nan")).numpy(), cmap=cmap,
                           vmin=-0.25 * top, vmax=top)
-        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="change of the output")
+        bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="change of the output")
+        bar.ax.set_ylim(0, top)  # the tint below 0 only lifts the smallest changes off white
         ax.set(xlabel="input channel moved by +1", ylabel="output (class score)", title=label,
                xticks=range(m.shape[1]), yticks=range(m.shape[0]))
         ax.tick_params(labelsize=7)
