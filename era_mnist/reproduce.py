@@ -9,7 +9,7 @@ import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
 
 from .ablation import ABLATION_SEEDS, ABLATIONS, ablation_figure, effects, effects_table, own_runs
-from .analyses import ANALYSES, TAG, analysis_cell
+from .analyses import ANALYSES, APPENDICES, APPENDIX_TAG, TAG, analysis_cell
 from .search import (PARETO_FIGURE, SEED_FRONT_FIGURE, STEP11, STUDIES, STUDY_FIGURE, STUDY_SEEDS, describe,
                      search_records, search_rows, step_runs, study_cost, study_rows)
 from .steps import STEPS, final_step, network_name, parameters, training_changes
@@ -273,25 +273,28 @@ def update_readme(readme=None, details=None):
 
 
 def write_analyses(steps=None):
-    """Rewrite the tagged Analysis cell of each step's notebook (default: every step in ``ANALYSES``)
-    from the committed records; returns the steps whose text changed. A step whose Analysis needs
-    records this repository does not hold (a user's own, a fresh clone's) is left as it is, and said."""
+    """Rewrite the tagged Analysis cell (and the appendix's, where the step has one) of each step's
+    notebook (default: every step in ``ANALYSES``) from the committed records; returns the steps
+    whose text changed. A step whose Analysis needs records this repository does not hold (a user's
+    own, a fresh clone's) is left as it is, and said."""
     changed = []
     for step in sorted(set(steps or ANALYSES) & set(ANALYSES)):
         path = notebook_path(step)
         nb = nbformat.read(path, as_version=4)
-        cell = analysis_cell(nb)
-        if cell is None:
-            raise RecordError(f"{repo_relative(path)} has no Markdown cell tagged {TAG!r} to write its Analysis into: "
+        texts = {TAG: ANALYSES[step], **({APPENDIX_TAG: APPENDICES[step]} if step in APPENDICES else {})}
+        cells = {tag: analysis_cell(nb, tag) for tag in texts}
+        if missing := [tag for tag, cell in cells.items() if cell is None]:
+            raise RecordError(f"{repo_relative(path)} has no Markdown cell tagged {missing[0]!r} to write into: "
                               f"restore it with `git checkout -- {repo_relative(path)}`")
         try:
-            text = ANALYSES[step]()
+            texts = {tag: write() for tag, write in texts.items()}
         except (KeyError, IndexError, statistics.StatisticsError, RecordError) as error:
             print(f"{path.name}: its Analysis is left as it is: it needs records not here ({type(error).__name__}: "
                   f"{error})")
             continue
-        if cell.source != text:
-            cell.source = text
+        if any(cells[tag].source != text for tag, text in texts.items()):
+            for tag, text in texts.items():
+                cells[tag].source = text
             write_atomically(path, nbformat.writes(nb) + "\n")
             changed.append(step)
     return changed
