@@ -51,7 +51,7 @@ def judge(f, x):
 
 def analysis():
     f = facts()
-    small, below, five = f.smallest, f.below, f.five
+    small, five = f.smallest, f.five
     step12 = small.network == network_name(12) and not small.changes   # step 12's network and training
     under = [n for n, runs in f.study.items() if len(runs) >= 2 and seed_summary(runs[:2], AVERAGED).held == 2]
     base, sep, wide = 'slim-8-12', 'sep-12-20', 'slim-10-14-b64'   # names from the appendix's search table
