@@ -22,7 +22,8 @@ def analysis():
     convs, light = ([m for m in build(n).modules() if isinstance(m, torch.nn.Conv2d)] for n in (2, 3))
     big = sum(sorted(m.weight.numel() for m in convs)[-2:])  # the two largest convolutions' parameters
     lo, lo1 = (min(r.history, key=lambda e: e["test_loss"]) for r in (record, prev))  # lowest test loss
-    early, late = ({k: statistics.mean(e[k] for e in rows) for k in ("test_loss", "test_acc")}
+    printed = {"test_loss": 4, "test_acc": 2}  # the decimals the per-epoch lines print: average what the student sees
+    early, late = ({k: statistics.mean(round(e[k], d) for e in rows) for k, d in printed.items()}
                    for rows in (h[-2 * LAST:-LAST], h[-LAST:]))  # the five epochs before the last five, the last five
     cross = next((e["epoch"] for e in h if e["train_acc"] > e["test_acc"]), None)  # train passes test
     sec = [e["seconds"] for e in h]
