@@ -12,6 +12,7 @@ import textwrap
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .search import own_runs
 from .steps import STEPS, StepConfig, step_config
 from .steps.records import RecordError, kept_weights, load_record, origin, weights_path, write_record
 from .utils.paths import output_dir, repo_relative
@@ -162,15 +163,6 @@ class Effect:
         return "carried" if self.delta < -self.margin else "hurt" if self.delta > self.margin else "not shown"
 
 
-def own_runs(step):
-    """The step's own committed full runs by seed: its study's validation for a step chosen from a
-    study (step 12: every seed of its trial), else Data/runs/."""
-    from .search import step_runs
-    from .steps.records import full_records
-    runs = step_runs(step) if STEPS[step].validated_in else full_records().get(step, {}).values()
-    return {r.seed: r for r in runs}
-
-
 def measure(record, key=None):
     """The rule's measure of a run: its averaged weights' when it averaged, else its trained weights'."""
     key = key or (AVERAGED if AVERAGED in record.history[0] else "test_acc")
@@ -199,7 +191,8 @@ def effects(step, seeds=ABLATION_SEEDS):
 
 def effects_table(rows):
     """The ablation as a text table: per change undone, each seed's measure, the mean, the mean
-    difference from the step's own seeds with its 95 % margin, and the verdict."""
+    difference from the step's own seeds with its 95 % margin, and the verdict; under it, how many
+    verdicts chance alone would give among the rows judged."""
     seeds = sorted({s for r in rows for s in (*r.lows, *r.missing)})
     lines = [f"{'change undone':<16}" + "".join(f"{f'seed {s}':>8}" for s in seeds)
              + f"{'mean':>8}{'vs own':>9}{'95 %':>8}  verdict"]
@@ -209,6 +202,9 @@ def effects_table(rows):
             lines.append(f"{r.change.name:<16}{cells}{r.mean:>8.2f}{r.delta:>+9.3f}{r.margin:>8.3f}  {r.verdict}")
         else:
             lines.append(f"{r.change.name:<16}{cells}{'':>25}  not run yet")
+    if (judged := sum(r.verdict in ("carried", "hurt", "not shown") for r in rows)) > 1:
+        lines.append(f"each row is judged alone at 95 %: of {judged} rows with no real effect, {judged * 0.05:.1f} "
+                     "would pass their margin by chance on average, so a verdict nothing else backs is a lead")
     return "\n".join(lines)
 
 

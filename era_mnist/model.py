@@ -63,7 +63,8 @@ def conv_relu(c_in, c_out, k=3):
 
 
 class SkeletonNet(Skeleton):
-    """Step 2: the skeleton kept from here on: two 3x3 blocks, a 1x1 transition, a 7x7 head.
+    """Step 2: a skeleton to slim down (steps 3-6 build on it, step 7 rearranges it): two 3x3
+    blocks, a 1x1 transition, a 7x7 head.
     Its channels are ``widths`` (step 3 makes them fewer); the sizes below are step 2's."""
 
     def __init__(self, widths=(32, 64, 128, 32, 64, 128)):
@@ -243,23 +244,23 @@ class SlimNet(nn.Module):
     ``padded`` the convs before the pool keep 28x28, so the late block works on 14x14 (12, 10, 8
     after its convs): the same weights, about 1.6 times the arithmetic; with ``deep`` a fourth conv
     after the pool leaves 3x3 for the GAP: depth instead of width.
-    The sizes below are for the default widths, unpadded.
+    The sizes below are unpadded, in channels ``c1`` and ``c2`` (8 and 14 by default).
     """
 
     def __init__(self, c1=8, c2=14, separable=False, relu_last=False, padded=False, deep=False):
         super().__init__()
         late = separable_relu_bn if separable else conv_relu_bn
         pad, self.deep = int(padded), deep
-        self.conv1 = conv_relu_bn(1, c1, padding=pad)    # 8x26x26, RF 3
-        self.conv2 = conv_relu_bn(c1, c1, padding=pad)   # 8x24x24, RF 5
-        self.conv3 = conv_relu_bn(c1, c1, padding=pad)   # 8x22x22, RF 7
-        self.pool = nn.MaxPool2d(2)                      # 8x11x11, RF 8
-        self.conv4 = late(c1, c2)                        # 14x9x9, RF 12
-        self.conv5 = late(c2, c2)                        # 14x7x7, RF 16
-        self.conv6 = late(c2, c2, relu=relu_last or deep)  # 14x5x5, RF 20
+        self.conv1 = conv_relu_bn(1, c1, padding=pad)    # c1x26x26, RF 3
+        self.conv2 = conv_relu_bn(c1, c1, padding=pad)   # c1x24x24, RF 5
+        self.conv3 = conv_relu_bn(c1, c1, padding=pad)   # c1x22x22, RF 7
+        self.pool = nn.MaxPool2d(2)                      # c1x11x11, RF 8
+        self.conv4 = late(c1, c2)                        # c2x9x9, RF 12
+        self.conv5 = late(c2, c2)                        # c2x7x7, RF 16
+        self.conv6 = late(c2, c2, relu=relu_last or deep)  # c2x5x5, RF 20
         if deep:
-            self.conv7 = late(c2, c2, relu=relu_last)    # 14x3x3, RF 24
-        self.gap = nn.AdaptiveAvgPool2d(1)               # 14x1x1, RF 28
+            self.conv7 = late(c2, c2, relu=relu_last)    # c2x3x3, RF 24
+        self.gap = nn.AdaptiveAvgPool2d(1)               # c2x1x1, RF 28
         self.head = conv_relu_bn(c2, 10, 1, relu=False)  # 10x1x1, RF 28
 
     def forward(self, x):

@@ -8,15 +8,15 @@ from pathlib import Path
 import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
 
-from .ablation import ABLATION_SEEDS, ABLATIONS, ablation_figure, effects, effects_table, own_runs
-from .analyses import ANALYSES, APPENDICES, APPENDIX_TAG, TAG, analysis_cell
-from .search import (PARETO_FIGURE, SEED_FRONT_FIGURE, STEP11, STUDIES, STUDY_FIGURE, STUDY_SEEDS, describe,
-                     search_records, search_rows, step_runs, study_cost, study_rows)
+from .ablation import ABLATION_SEEDS, ABLATIONS, ablation_figure, effects, effects_table
+from .analyses import TAG, TEXTS, analysis_cell
+from .search import (PARETO_FIGURE, SEARCHES, SEED_FRONT_FIGURE, STUDIES, STUDY_FIGURE, STUDY_SEEDS, own_runs,
+                     step_runs, study_cost, study_rows)
 from .steps import STEPS, final_step, network_name, parameters, training_changes
 from .steps.records import RecordError, devices, full_records
 from .utils.paths import REPO_ROOT, output_dir, output_mode, repo_relative, write_atomically
 from .utils.plots import plot_series
-from .utils.results import AVERAGED, LAST, RULE, TARGET, run_summary, seed_summary, spans
+from .utils.results import AVERAGED, LAST, TARGET, run_summary, seed_summary, spans
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 README = REPO_ROOT / "README.md"
@@ -57,16 +57,9 @@ def without_widgets(nb):
     return nb
 
 
-def step_seeds(step, records):
-    """Every committed full run of ``step``'s own recipe, in seed order: its study's validation (a
-    step chosen from one), the hand-listed search's runs of step 11's candidate, or its runs
-    in Data/runs, whichever holds the most seeds."""
-    found = [list(records.get(step, {}).values())]
-    if STEPS[step].validated_in:
-        found.append(step_runs(step))
-    if step == 11:  # the hand-listed search's candidate STEP11 became step 11
-        found.append(search_records(smoke=False).get(STEP11, []))
-    return sorted(max(found, key=len), key=lambda r: r.seed)
+def step_seeds(step):
+    """Every committed full run of ``step``'s own recipe (``own_runs``), in seed order."""
+    return sorted(own_runs(step).values(), key=lambda r: r.seed)
 
 
 def result_rows(step, runs):
@@ -107,32 +100,22 @@ def seed_rows(step, seeds):
     return lines
 
 
-def search_table_rows(found):
-    """Step 11's search (Data/search/) as markdown: one row per candidate."""
-    lines = ["Step 11's search (`benchmarks/smallest_search.py`, records in `Data/search/`; each candidate is "
-             "step 10's training, batch 128, of step 11's `SlimNet` with the changes named; worst and mean "
-             "of the seeds' last-5 minima, averaged weights):", "",
-             f"| candidate | changes | params | seeds | worst seed % | mean % | holds {TARGET} % |",
-             "|---|---|---|---|---|---|---|"]
-    lines += [f"| {name} | {describe(name)} | {n:,} | {seeds} | {worst:.2f} | {mean:.2f} | "
-              f"{'yes' if RULE.clears(worst) else 'no'} |" for name, n, seeds, worst, mean in search_rows(found)]
-    return lines
-
-
 def study_table_rows(study):
-    """An Optuna study's finished runs (Data/search/<study>/) as markdown: one row per configuration;
+    """A study's finished runs (Data/search/<study>/) as markdown: one row per configuration;
     nothing before it has a record."""
     rows = study_rows(study, smoke=False)
     if not rows:
         return []
     seeds = "-".join(map(str, STUDY_SEEDS[::len(STUDY_SEEDS) - 1]))
-    lines = [f"Study `{study}` (`benchmarks/study.py`, Optuna; records in `Data/search/{study}/`; each trial "
-             f"trains seeds {seeds}, fewer where it was pruned or stopped, more where `--validate` trained it on "
-             "others; worst and mean "
+    how = (f"`benchmarks/study.py`, Optuna; each trial trains seeds {seeds}, fewer where it was pruned or stopped, "
+           "more where `--validate` trained it on others" if study in STUDIES else
+           "trials listed by hand before the Optuna studies, each on one to five seeds")
+    how += "".join(f"; step {n} is trial {step.trial}" for n, step in STEPS.items() if step.validated_in == study)
+    lines = [f"Study `{study}` ({how}; records in `Data/search/{study}/`; worst and mean "
              f"of the seeds' last-{LAST} minima, averaged weights; changes are to step 10's training):", "",
              f"| trial | network | params | changes | seeds | worst seed % | mean % | holds {TARGET} % |",
              "|---|---|---|---|---|---|---|---|"]
-    lines += [f"| {numbers} | {network} | {n:,} | {changes} | {seeds} | {worst:.2f} | {mean:.2f} | {held} of {seeds} |"
+    lines += [f"| {numbers} | {network} | {n:,} | {changes or 'none'} | {seeds} | {worst:.2f} | {mean:.2f} | {held} of {seeds} |"
               for numbers, network, n, changes, seeds, worst, mean, held in rows]
     return lines + ["", study_cost(study, smoke=False) + "."]
 
@@ -161,7 +144,7 @@ FIGURES = [(SERIES_FIGURE, "The series in one chart: each step's seeds (dots) an
            ("step12_seed1_curves.png", "Step 12's seed 1, loss and error per epoch (log scales), over step 10's (dashed)."),
            ("step10_seed1_curves.png", "Step 10's seed 1, loss and error per epoch (log scales), over step 9's (dashed)."),
            ("step10_seed1_misclassified.png", "The test digits step 10's seed 1 gets wrong."),
-           (PARETO_FIGURE, "Step 11's hand-listed search: parameters against the worst seed."),
+           (PARETO_FIGURE, "The hand-listed search, step 11's: parameters against the worst seed."),
            (STUDY_FIGURE, "The Optuna studies: parameters against the worst seed, step 12 starred."),
            ("step11_seed1_curves.png", "Step 11's seed 1, loss and error per epoch (log scales), over step 10's (dashed).")]
 FIGURES += [(ablation_figure(step), f"Step {step}: each of its changes undone alone, seed by seed, against the "
@@ -180,7 +163,7 @@ def figure_lines(figures, folder):
 def results_markdown(records):
     """The README's results block: one table of every step, the first figures, every number from
     the records."""
-    runs = {step: step_seeds(step, records) for step in STEPS}
+    runs = {step: step_seeds(step) for step in STEPS}
     made_on = devices(r for seeds in runs.values() for r in seeds)
     lines = [START, "",
              f"Every step's full runs (on {made_on}), under the rule: a seed holds when its test accuracy is at or "
@@ -203,9 +186,7 @@ def details_markdown(records):
     lines = [DETAILS_START]
     if len(records.get(10, {})) > 1:
         lines += [""] + seed_rows(10, records[10])
-    if found := search_records(smoke=False):
-        lines += [""] + search_table_rows(found)
-    for study in STUDIES:
+    for study in SEARCHES:
         if table := study_table_rows(study):
             lines += [""] + table
     lines += ablation_rows()
@@ -274,24 +255,26 @@ def update_readme(readme=None, details=None):
 
 def write_analyses(steps=None):
     """Rewrite the tagged Analysis cell (and the appendix's, where the step has one) of each step's
-    notebook (default: every step in ``ANALYSES``) from the committed records; returns the steps
+    notebook (default: every step in ``TEXTS``) from the committed records; returns the steps
     whose text changed. A step whose Analysis needs records this repository does not hold (a user's
     own, a fresh clone's) is left as it is, and said."""
     changed = []
-    for step in sorted(set(steps or ANALYSES) & set(ANALYSES)):
+    for step in sorted(set(steps or TEXTS) & set(TEXTS)):
         path = notebook_path(step)
         nb = nbformat.read(path, as_version=4)
-        texts = {TAG: ANALYSES[step], **({APPENDIX_TAG: APPENDICES[step]} if step in APPENDICES else {})}
-        cells = {tag: analysis_cell(nb, tag) for tag in texts}
-        if missing := [tag for tag, cell in cells.items() if cell is None]:
-            raise RecordError(f"{repo_relative(path)} has no Markdown cell tagged {missing[0]!r} to write into: "
-                              f"restore it with `git checkout -- {repo_relative(path)}`")
+        untagged = (f"{repo_relative(path)} has no Markdown cell tagged {{!r}} to write into: restore it with "
+                    f"`git checkout -- {repo_relative(path)}`")
+        if analysis_cell(nb) is None:
+            raise RecordError(untagged.format(TAG))
         try:
-            texts = {tag: write() for tag, write in texts.items()}
+            texts = TEXTS[step]()
         except (KeyError, IndexError, statistics.StatisticsError, RecordError) as error:
             print(f"{path.name}: its Analysis is left as it is: it needs records not here ({type(error).__name__}: "
                   f"{error})")
             continue
+        cells = {tag: analysis_cell(nb, tag) for tag in texts}
+        if missing := [tag for tag, cell in cells.items() if cell is None]:
+            raise RecordError(untagged.format(missing[0]))
         if any(cells[tag].source != text for tag, text in texts.items()):
             for tag, text in texts.items():
                 cells[tag].source = text
@@ -313,7 +296,7 @@ def update_pages():
 def series_figure(records):
     """The rule's measure of every step's seeds, one column per step (``plot_series``): on the
     averaged weights where a step keeps them."""
-    runs = {step: step_seeds(step, records) for step in STEPS}
+    runs = {step: step_seeds(step) for step in STEPS}
     runs = {step: seeds for step, seeds in runs.items() if seeds}
     if runs:
         points = [(step, f"{step} {STEPS[step].name}",

@@ -1,24 +1,22 @@
-"""The searches' records, read without Optuna: step 11's hand-listed candidates and the Optuna
-studies of ``era_mnist.study``.
+"""The studies' records, read without Optuna: the Optuna studies of ``era_mnist.study``, and the
+hand-listed search that came before them, kept as a finished study.
 
-Step 11's search: the smallest network that holds 99.4 % in each of the last 5 epochs, every
-seed. Each candidate is step 10's training (batch 128) of step 11's network with its widths, and
-for some its training, changed. Every run writes one record, ``<candidate>_seed<S>.json``, in the
-search folder (``output_dir("search")``: Data/search/ for the committed search, Data/local/search/
-for a user's, the temporary folder in smoke mode); ``benchmarks/smallest_search.py`` trains and
-charts them.
+Every run of a study is one record, ``<study>/trial<N>_seed<S>.json`` in the search folder
+(``output_dir("search")``: Data/search/ for the committed studies, Data/local/search/ for a
+user's, the temporary folder in smoke mode), its origin that study and trial. The hand-listed
+search trained step 10's training (batch 128) of step 11's network with widths, and for some
+trials training, changed by hand; its trainer is retired, its records are read like a study's
+(docs/migrations/ says how they moved).
 """
 import re
 from dataclasses import replace
 from typing import NamedTuple
 
-from .steps import STEPS, StepConfig, config_changes, network_parts, parameters, step_config
-from .steps.experiment import run_config, run_step
-from .steps.records import devices, full_records, load_record, origin, write_record
-from .utils.data import load_mnist
-from .utils.paths import output_dir, repo_relative
+from .steps import STEPS, StepConfig, build, config_changes, network, network_parts, step_config
+from .steps.records import devices, full_records, load_record, origin
+from .utils.paths import output_dir
 from .utils.plots import plot_pareto, plot_seed_spread
-from .utils.results import AVERAGED, RULE, TARGET, seed_summary
+from .utils.results import AVERAGED, seed_summary
 
 # The Optuna studies (era_mnist.study): name -> (parameter budget, the networks a trial may sample)
 STUDIES = {
@@ -26,67 +24,11 @@ STUDIES = {
     "under-5000": (5000, ("SlimNet", "PoolNet")),
 }
 STUDY_SEEDS = (1, 2)  # the seeds a trial trains; a chosen trial is validated on others too
-
-CANDIDATES = {  # name -> changes to step 10's training (batch 128), with step 11's network
-    # c1 channels before the max-pool, c2 after it
-    "slim-8-10": dict(net=dict(c1=8, c2=10)),
-    "slim-8-12": dict(net=dict(c1=8, c2=12)),
-    "sep-12-20": dict(net=dict(c1=12, c2=20, separable=True)),  # depthwise-separable after the pool
-    "slim-8-12-shift": dict(net=dict(c1=8, c2=12), max_shift=0.1),  # random shifts besides rotation
-    "slim-8-12-peak0.1": dict(net=dict(c1=8, c2=12), max_lr=0.1),  # a higher OneCycle peak
-    "slim-8-12-warm0.2": dict(net=dict(c1=8, c2=12), pct_start=0.2),  # a shorter warm-up
-    # batch 64: twice the updates in the same epochs
-    "slim-8-10-b64": dict(net=dict(c1=8, c2=10), batch_size=64),
-    "slim-8-12-b64": dict(net=dict(c1=8, c2=12), batch_size=64),
-    "slim-6-14-b64": dict(net=dict(c1=6, c2=14), batch_size=64),
-    "slim-8-13-b64": dict(net=dict(c1=8, c2=13), batch_size=64),
-    "slim-10-12-b64": dict(net=dict(c1=10, c2=12), batch_size=64),
-    "slim-8-14-b64": dict(net=dict(c1=8, c2=14), batch_size=64),
-    "slim-12-12-b64": dict(net=dict(c1=12, c2=12), batch_size=64),
-    "slim-10-14-b64": dict(net=dict(c1=10, c2=14), batch_size=64),
-}
-STEP11 = "slim-8-14-b64"  # the candidate that became step 11: SlimNet's default widths, step_config(11)
+HAND_LISTED = "hand-listed"  # the search before the studies: its trials listed by hand, step 11's among them
+SEARCHES = (HAND_LISTED, *STUDIES)  # every study with records, the finished hand-listed one first
 PARETO_FIGURE = "step11_pareto.png"
 STUDY_FIGURE = "study_front.png"
 SEED_FRONT_FIGURE = "step11_ten_seeds.png"
-
-
-def candidate_config(name, smoke=False):
-    """Step 10's configuration for step 11's network, changed as the candidate says (as a run on
-    smoke data trains it, with ``smoke``)."""
-    if name not in CANDIDATES:
-        raise ValueError(f"unknown candidate {name!r}: choose from {', '.join(CANDIDATES)}")
-    return run_config(replace(step_config(10), step=11, **CANDIDATES[name]), smoke)
-
-
-def train_candidates(names, seeds, device=None, data=None):
-    """Train every candidate and seed not yet recorded; one record per run."""
-    data = data if data is not None else load_mnist(device)
-    folder = output_dir("search", "smoke" if data.smoke else None)
-    for name in names:
-        config = candidate_config(name, data.smoke)
-        for seed in seeds:
-            path = folder / f"{name}_seed{seed}.json"
-            if path.exists() and not data.smoke:
-                print(f"{name} seed {seed}: already recorded in {repo_relative(path)}")
-                continue
-            print(f"{name} ({parameters(config):,} parameters) seed {seed}", flush=True)
-            record = run_step(config, seed, device, data, save=False, full_run=True)[1]
-            record.origin = origin(search="step 11", candidate=name)
-            write_record(record, path, overwrite=data.smoke)
-
-
-def search_records(smoke=None):
-    """{candidate: [RunRecord per seed, in seed order]} of the current mode (or the one ``smoke``
-    names), where the record still matches the candidate's configuration."""
-    found = {}
-    for path in sorted(output_dir("search", smoke).glob("*_seed*.json")):
-        if not (named := re.fullmatch(r"(.+)_seed\d+", path.stem)):  # a copy, step05_seed2_old.json: no run
-            continue
-        name, record = named[1], load_record(path)
-        if name in CANDIDATES and StepConfig(**record.config) == candidate_config(name, record.mode == "smoke"):
-            found.setdefault(name, []).append(record)
-    return {name: sorted(records, key=lambda r: r.seed) for name, records in found.items()}
 
 
 TRIAL_RECORD = re.compile(r"trial(\d+)_seed(\d+)")  # a study's run: <study>/trial<N>_seed<S>.json
@@ -138,10 +80,17 @@ def step_runs(step):
     return sorted((r for r in records if r.origin == wanted), key=lambda r: r.seed)
 
 
+def own_runs(step):
+    """The step's own committed full runs by seed: its study trial's for a step chosen from a study
+    (``Step.validated_in``: steps 11 and 12, every seed of their trial), else its runs in Data/runs/."""
+    runs = step_runs(step) if STEPS[step].validated_in else full_records().get(step, {}).values()
+    return {r.seed: r for r in runs}
+
+
 def is_step_recipe(step, config):
-    """Whether a search record's ``config`` (a dict) is ``step``'s own network and training."""
-    config, (cls, widths) = StepConfig(**config), network_parts(step)
-    return ((config.arch, config.net or {}) == (cls.__name__, widths)
+    """Whether a search record's ``config`` (a dict) is ``step``'s own network, as built, and training."""
+    config = StepConfig(**config)
+    return (str(network(config)) == str(build(step))
             and replace(config, step=step, arch=None, net=None) == step_config(step))
 
 
@@ -171,11 +120,12 @@ def study_rows(study, smoke=None):
 
 def study_text(study, smoke=None):
     """A study's configurations as text: those that trained every study seed (or more) first, the
-    best worst seed first; then the ones pruned or stopped short; then what the finished runs cost."""
+    best worst seed first; then the ones pruned, stopped short or (hand-listed) given fewer seeds;
+    then what the finished runs cost."""
     lines = [f"{'trials':<8}{'params':>7}{'seeds':>6}{'worst':>7}{'mean':>7}{'hold':>6}  network; changes to step 10"]
-    lines += [f"{numbers:<8}{n:>7,}{seeds:>6}{worst:>7.2f}{mean:>7.2f}{held:>6}  {network}; {changes}"
+    lines += [f"{numbers:<8}{n:>7,}{seeds:>6}{worst:>7.2f}{mean:>7.2f}{held:>6}  {network}; {changes or 'none'}"
               for numbers, network, n, changes, seeds, worst, mean, held
-              in sorted(study_rows(study, smoke), key=lambda row: (row[4] < len(STUDY_SEEDS), -row[5]))]
+              in sorted(study_rows(study, smoke), key=lambda row: (row.seeds < len(STUDY_SEEDS), -row.worst))]
     return "\n".join(lines + [study_cost(study, smoke)])
 
 
@@ -185,8 +135,8 @@ def study_cost(study, smoke=None):
     runs = [r for records in study_records(study, smoke).values() for r in records]
     threads = ", ".join(map(str, sorted({r.cpu_threads for r in runs})))
     return (f"{len(runs)} finished runs: {sum(r.wall_seconds for r in runs) / 3600:.1f} hours of training summed "
-            f"over them, on {devices(runs)} with {threads} CPU thread(s) a run (runs the pruner stopped are not "
-            "counted)")
+            f"over them, on {devices(runs)} with {threads} CPU thread(s) a run"
+            + (" (runs the pruner stopped are not counted)" if study in STUDIES else ""))
 
 
 class FrontRow(NamedTuple):
@@ -205,7 +155,7 @@ def seed_front(seeds, smoke=None):
     """A ``FrontRow`` per study configuration trained on each of ``seeds``, fewest parameters first:
     where the smallest network that holds for many seeds lies, and how the mean falls below it."""
     rows = []
-    for study in STUDIES:
+    for study in SEARCHES:
         for trials, runs in study_records(study, smoke).items():
             runs = [r for r in runs if r.seed in seeds]
             if len(runs) == len(seeds):
@@ -230,7 +180,8 @@ def plot_seed_front(rows, figure=SEED_FRONT_FIGURE):
     parameters, and save it as ``figure`` in the figures folder; returns its path."""
     runs = [r for row in rows for r in row.runs]
     path = output_dir("figures") / figure
-    title = (f"Optuna studies: each configuration run on seeds {rows[0].summary.seeds}, averaged weights\n"
+    what = "Optuna studies" if {row.study for row in rows} <= set(STUDIES) else "Studies"
+    title = (f"{what}: each configuration run on seeds {rows[0].summary.seeds}, averaged weights\n"
              f"{runs[0].mode} runs on {devices(runs)}, torch {runs[0].torch_version}, {runs[0].config['epochs']} "
              "epochs each")
     points = [(f"{row.study} #{row.trials}", row.params, [seed.low for seed in row.summary.rows]) for row in rows]
@@ -242,61 +193,26 @@ def recipe(config):
     """A configuration as its network and its changes to step 10's training, as text; an option
     recorded as off (``padded=False``) is left out, as the network it builds is the same."""
     widths = ", ".join(f"{k}={v}" for k, v in (config.net or {}).items() if v is not False)
-    return f"{config.arch}({widths})", config_changes(config, step_config(10), skip=("step", "arch", "net"))
-
-
-def worst_seed(records):
-    """(the worst seed's last-5-epoch minimum, the mean of the seeds'), averaged weights."""
-    seeds = seed_summary(records, AVERAGED)
-    return seeds.worst, seeds.mean
-
-
-def describe(name):
-    """The candidate's changes, as text: 'c1=8, c2=12, batch_size=64'."""
-    changes = dict(CANDIDATES[name])
-    return ", ".join(f"{k}={v}" for k, v in {**changes.pop("net", {}), **changes}.items())
-
-
-class CandidateRow(NamedTuple):
-    """One hand-listed candidate: its name, parameters, seeds, worst seed's and mean last-window minimum."""
-    name: str
-    params: int
-    seeds: int
-    worst: float
-    mean: float
-
-
-def search_rows(found):
-    """A ``CandidateRow`` per candidate, fewest parameters first."""
-    return sorted((CandidateRow(name, rs[0].params, len(rs), *worst_seed(rs)) for name, rs in found.items()),
-                  key=lambda row: (row.params, row.name))
-
-
-def pareto_table(found):
-    """The search as text, one line per candidate."""
-    width = max(map(len, found)) + 1
-    lines = [f"{'candidate':<{width}}{'params':>7}{'seeds':>6}{'worst':>7}{'mean':>7}  holds {TARGET}  changes"]
-    lines += [f"{name:<{width}}{n:>7,}{seeds:>6}{worst:>7.2f}{mean:>7.2f}  {'yes' if RULE.clears(worst) else 'no ':<9}"
-              f"{describe(name)}" for name, n, seeds, worst, mean in search_rows(found)]
-    return "\n".join(lines)
+    arch = config.arch or network_parts(config.step)[0].__name__  # the hand-listed runs name none: step 11's
+    return f"{arch}({widths})", config_changes(config, step_config(10), skip=("step", "arch", "net"))
 
 
 def pareto_points(found, reference=None):
     """(name, parameters, worst seed's last-5 minimum, seeds) per candidate, fewest parameters
     first; ``reference`` (name, records) adds another step's runs, e.g. step 10's."""
     groups = list(found.items()) + ([reference] if reference else [])
-    return sorted((name, rs[0].params, worst_seed(rs)[0], len(rs)) for name, rs in groups)
+    return sorted((name, rs[0].params, seed_summary(rs, AVERAGED).worst, len(rs)) for name, rs in groups)
 
 
-def search_label(found, what="Step 11 search"):
+def search_label(found, what):
     """What produced the search's records, for the chart's title."""
     records = [r for rs in found.values() for r in rs]
     return (f"{what}, averaged weights (seeds in brackets): {records[0].mode} runs on {devices(records)}, "
             f"torch {records[0].torch_version}, {records[0].config['epochs']} epochs each")
 
 
-def plot_search(found, figure=PARETO_FIGURE, what="Step 11 search", chosen=()):
-    """Chart a search's records ({name: records}), beside step 10's full runs when they are full
+def plot_search(found, figure=PARETO_FIGURE, what="The hand-listed search", chosen=()):
+    """Chart a search's records ({name: records}, as ``named_trials`` gives them), beside step 10's full runs when they are full
     runs too, and save it as ``figure`` in the figures folder (the smoke one in smoke mode);
     returns its path."""
     full = all(r.mode == "full" for rs in found.values() for r in rs)
@@ -307,11 +223,15 @@ def plot_search(found, figure=PARETO_FIGURE, what="Step 11 search", chosen=()):
     return path
 
 
+def named_trials(studies, smoke=None):
+    """{"<study> #<trials>": [RunRecord per seed]} of every configuration of ``studies``."""
+    return {f"{study} #{trials}": records for study in studies for trials, records in study_records(study, smoke).items()}
+
+
 def plot_studies(smoke=None, step=None):
     """Chart every configuration the Optuna studies finished (``study_records``) as study_front.png,
     ``step``'s own recipe (``is_step_recipe``) starred; returns its path, or None before any record."""
-    found = {f"{study} #{trials}": records for study in STUDIES
-             for trials, records in study_records(study, smoke).items()}
+    found = named_trials(STUDIES, smoke)
     chosen = [name for name, records in found.items()
               if step and name.startswith(f"{STEPS[step].validated_in} #") and is_step_recipe(step, records[0].config)]
     return plot_search(found, STUDY_FIGURE, "Optuna studies", chosen) if found else None

@@ -18,7 +18,7 @@ if "google.colab" in sys.modules:
     !pip install -q torchsummary
     sys.path.insert(0, "/content/era_mnist")"""
 
-IMPORTS = """from era_mnist.ablation import own_runs
+IMPORTS = """from era_mnist.search import own_runs
 from era_mnist.steps import (build, format_result, run_seeds, run_step, seed_table, show_changes,
                              show_network, step_config)
 from era_mnist.utils import (figure_path, format_receptive_field_table, load_mnist, pick_device,

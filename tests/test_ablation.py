@@ -10,6 +10,7 @@ import torch
 from era_mnist import ablation
 from era_mnist.ablation import ABLATIONS, Change, Effect, effects, effects_table, run_ablation, undone
 from era_mnist.model import CapacityAblation, CapacityNet
+from era_mnist.search import own_runs
 from era_mnist.steps import STEPS, load_record, network, step_config
 from era_mnist.utils import RULE
 from era_mnist.steps import experiment
@@ -80,12 +81,14 @@ def test_the_table_shows_every_change_and_what_is_not_run_yet():
             Effect(Change("later", "x", {}), {}, {}, (1, 2, 3), ())]
     table = effects_table(rows)
     assert "99.20" in table and "-0.300" in table and "carried" in table
-    assert table.splitlines()[-1].startswith("later") and "not run yet" in table
+    assert table.splitlines()[-1].startswith("later") and "not run yet" in table  # one row judged: no footer
+    two = effects_table(rows[:1] * 2)
+    assert "of 2 rows with no real effect, 0.1 would pass their margin by chance" in two.splitlines()[-1]
 
 
 def test_effects_read_the_committed_records_and_the_readout_reads_the_trained_weights():
     rows = {row.change.name: row for row in effects(10)}
-    own = ablation.own_runs(10)
+    own = own_runs(10)
     for seed, low in rows["batch"].lows.items():  # each seed's own record, beside the same seed of the step
         path = ablation.ablation_path(10, ABLATIONS[10][2], seed, evidence=True)
         assert low == RULE.measure(load_record(path).history, "ema_test_acc") and path.name == f"batch_seed{seed}.json"

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from era_mnist import analyses, reproduce
-from era_mnist.analyses import ANALYSES, APPENDICES, APPENDIX_TAG, TAG, analysis_cell
+from era_mnist.analyses import APPENDIX_TAG, MODULES, TAG, TEXTS, analysis_cell
 from era_mnist.reproduce import write_analyses
 from era_mnist.utils.results import RULE
 
@@ -41,27 +41,26 @@ def test_typed_results_are_found_and_computed_ones_are_not():
     assert typed('f"step {step}: {n:,} parameters, worst {worst:.2f}, {share:.0%}"') == []
 
 
-@pytest.mark.parametrize("step", sorted(ANALYSES))
-def test_the_committed_analysis_is_what_the_records_say(step):
-    cell = analysis_cell(nbformat.read(reproduce.notebook_path(step), as_version=4))
-    assert cell is not None, f"step {step}'s notebook has no Markdown cell tagged {TAG!r}"
-    assert cell.source == ANALYSES[step](), ("the Analysis is stale: `python -m era_mnist reproduce --readme-only` "
-                                             "writes it from the records")
-
-
-@pytest.mark.parametrize("step", sorted(APPENDICES))
-def test_the_committed_appendix_is_what_the_records_say(step):
+@pytest.mark.parametrize("step", sorted(TEXTS))
+def test_the_committed_analysis_and_appendix_are_what_the_records_say(step):
     nb = nbformat.read(reproduce.notebook_path(step), as_version=4)
-    cell = analysis_cell(nb, APPENDIX_TAG)
-    assert cell is not None, f"step {step}'s notebook has no Markdown cell tagged {APPENDIX_TAG!r}"
-    assert nb.cells.index(cell) > nb.cells.index(analysis_cell(nb)), "the appendix follows the Analysis"
-    assert cell.source == APPENDICES[step](), ("the appendix is stale: `python -m era_mnist reproduce --readme-only` "
-                                               "writes it from the records")
+    for tag, text in TEXTS[step]().items():
+        cell = analysis_cell(nb, tag)
+        assert cell is not None, f"step {step}'s notebook has no Markdown cell tagged {tag!r}"
+        assert cell.source == text, (f"the {tag} is stale: `python -m era_mnist reproduce --readme-only` writes it "
+                                     "from the records")
+    if analysis_cell(nb, APPENDIX_TAG):
+        assert nb.cells.index(analysis_cell(nb, APPENDIX_TAG)) > nb.cells.index(analysis_cell(nb)), "after the lesson"
 
 
-@pytest.mark.parametrize("step", sorted(ANALYSES))
+def test_steps_11_and_12_have_an_appendix():
+    assert all(set(TEXTS[step]()) == {TAG, APPENDIX_TAG} for step in (11, 12))
+
+
+@pytest.mark.parametrize("step", sorted(TEXTS))
 def test_an_analysis_types_no_result(step):
-    assert typed(inspect.getsource(inspect.getmodule(ANALYSES[step]))) == [], f"step {step}: compute these"
+    module = MODULES[step] or analyses.shared
+    assert typed(inspect.getsource(module)) == [], f"step {step}: compute these"
 
 
 def test_the_pieces_the_analyses_share_type_no_result():
@@ -76,19 +75,20 @@ def test_a_stale_analysis_is_rewritten_and_a_current_one_left(tmp_path, monkeypa
     (tmp_path / path.name).write_text(nbformat.writes(nb))
     monkeypatch.setattr(reproduce, "NOTEBOOKS", tmp_path)
     assert write_analyses([1]) == [1]
-    assert analysis_cell(nbformat.read(tmp_path / path.name, as_version=4)).source == ANALYSES[1]()
+    assert analysis_cell(nbformat.read(tmp_path / path.name, as_version=4)).source == TEXTS[1]()[TAG]
     assert write_analyses([1]) == []
 
 
 def test_a_stale_appendix_is_rewritten(tmp_path, monkeypatch):
-    step = min(APPENDICES)
+    step = 11
     path = reproduce.notebook_path(step)
     nb = nbformat.read(path, as_version=4)
     analysis_cell(nb, APPENDIX_TAG).source = "99.99 % on every seed"
     (tmp_path / path.name).write_text(nbformat.writes(nb))
     monkeypatch.setattr(reproduce, "NOTEBOOKS", tmp_path)
     assert write_analyses([step]) == [step]
-    assert analysis_cell(nbformat.read(tmp_path / path.name, as_version=4), APPENDIX_TAG).source == APPENDICES[step]()
+    assert analysis_cell(nbformat.read(tmp_path / path.name, as_version=4), APPENDIX_TAG).source == \
+        TEXTS[step]()[APPENDIX_TAG]
 
 
 def test_a_notebook_without_the_tagged_cell_is_named(tmp_path, monkeypatch):

@@ -19,16 +19,6 @@ def test_epoch_speed_prints_the_ratio_per_net(smoke_mode, capsys):
     assert "profile of 20 eager training steps" in out and "aten::convolution_backward" in out
 
 
-def test_search_records_each_run_and_charts_them(smoke_mode, capsys):
-    search = script("smallest_search.py")
-    search["main"](["--candidates", "slim-8-10", "--seeds", "3", "--plot"])
-    out = capsys.readouterr().out
-    record = json.loads((search["output_dir"]("search") / "slim-8-10_seed3.json").read_text())
-    assert record["params"] == 3_972 and record["config"]["net"] == {"c1": 8, "c2": 10}
-    assert record["mode"] == "smoke" and "era_mnist_smoke" in str(search["output_dir"]("search"))  # not Data/
-    assert "slim-8-10" in out and (search["output_dir"]("figures") / "step11_pareto.png").stat().st_size > 10_000
-
-
 def test_the_torch_check_names_its_arguments_before_it_installs_anything():
     """benchmarks/check_torch.sh is run by hand (it downloads GBs): here only its syntax and its usage line."""
     import subprocess

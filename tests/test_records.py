@@ -235,23 +235,24 @@ def test_every_committed_record_names_what_produced_it():
             assert stored == {"step": json.loads(path.read_text())["step"], "range_test": True}, path
         elif where[0] == "runs":
             assert stored == {"step": json.loads(path.read_text())["step"]}, path
-        elif where[0] == "search" and len(where) == 3:
-            assert stored == {"study": where[1], "trial": int(re.match(r"trial(\d+)_", path.name)[1])}, path
         elif where[0] == "search":
-            assert stored == {"search": "step 11", "candidate": path.stem.rsplit("_seed", 1)[0]}, path
+            assert len(where) == 3 and stored == {"study": where[1], "trial": int(re.match(r"trial(\d+)_",
+                                                                                           path.name)[1])}, path
         else:
             assert where[0] == "ablations" and stored == {"step": int(where[1][4:]),
                                                           "ablation": path.stem.rsplit("_seed", 1)[0]}, path
 
 
-def test_the_final_steps_evidence_is_its_trial_and_that_trial_is_its_recipe():
+@pytest.mark.parametrize("number", [11, 12])
+def test_a_chosen_steps_evidence_is_its_trial_and_that_trial_is_its_recipe(number):
     from era_mnist.search import is_step_recipe, step_runs
     from era_mnist.steps import STEPS, final_step
-    step = STEPS[final_step()]
-    runs = step_runs(step.number)
-    assert len(runs) >= 20 and {r.seed for r in runs} >= set(step.chosen_on)
+    step = STEPS[number]
+    runs = step_runs(number)
+    assert len(runs) >= (20 if number == final_step() else 5) and {r.seed for r in runs} >= set(step.chosen_on)
     assert all(r.origin == {"study": step.validated_in, "trial": step.trial} for r in runs)
-    assert all(is_step_recipe(step.number, r.config) for r in runs)
+    assert all(is_step_recipe(number, r.config) for r in runs)
+    assert not any(is_step_recipe(other, runs[0].config) for other in STEPS if other != number)
 
 
 def test_an_origin_names_one_known_kind_of_run():
@@ -390,3 +391,21 @@ def test_the_kept_runs_of_the_steps_match_the_training_code():
             if load_record(path).code != experiment.training_code(step_config(n)):
                 stale.append(path.name)
     assert not stale, f"kept runs made by other training code: {stale}"
+
+
+def test_a_repeat_is_judged_on_the_numbers_and_names_the_cpus():
+    from era_mnist.steps import repeat_line
+    kept = record(cpu_model=None, cpu_threads=1)
+    again = record(cpu_model="AMD EPYC", cpu_threads=1,
+                   history=[dict(row, seconds=row.get("seconds", 0) + 5) for row in kept.history])
+    assert repeat_line(again, kept, "the study").startswith("seed 3 here: the same history as the study's seed 3")
+    assert repeat_line(again, kept, "x").endswith("CPU threads 1 and 1; CPUs AMD EPYC and not recorded")
+    moved = record(history=[dict(row, test_acc=row["test_acc"] - 0.01) for row in kept.history])
+    assert "a different history from x's seed 3; last-5 minimum 99.49 against 99.50 %" in repeat_line(moved, kept, "x")
+
+
+def test_a_new_record_names_its_cpu_and_an_old_one_reads_back_without():
+    from era_mnist.steps.records import cpu_model
+    assert record().cpu_model == cpu_model()
+    old = json.loads((REPO_ROOT / "Data" / "runs" / "step10_seed1.json").read_text())
+    assert "cpu_model" not in old and load_record(REPO_ROOT / "Data" / "runs" / "step10_seed1.json").cpu_model is None

@@ -5,7 +5,7 @@ import pytest
 from era_mnist.reproduce import (DETAILS, DETAILS_END, DETAILS_START, END, HEADLINE_END, HEADLINE_START, README,
                                  START, STEPS_END, STEPS_START, details_markdown, headline_markdown, notebook_path,
                                  results_markdown, steps_markdown)
-from era_mnist.search import STEP11, STUDIES, candidate_config, search_records, step_runs, study_records
+from era_mnist.search import SEARCHES, STUDIES, step_runs, study_records
 from era_mnist.steps import (STEPS, build, final_step, format_result, full_records, parameters, seed_table,
                              StepConfig)
 from era_mnist.utils import AVERAGED, TARGET, epochs_at_target, seed_summary
@@ -86,10 +86,10 @@ def test_notebook_outputs_come_from_its_full_record(step):
     record = RECORDS[step][1]
     assert format_result(record) in out
     assert "[smoke]" not in out and "smoke run" not in out
-    if step >= 10:  # step 10's seeds are its own records; step 11's, the search's of its candidate; 12's, its study's
+    if step >= 10:  # step 10's seeds are its own records; steps 11's and 12's, their study trial's
         assert format_result(record, "ema_test_acc") in out
         seeds = ([RECORDS[10][s] for s in sorted(RECORDS[10])] if step == 10
-                 else search_records(smoke=False)[STEP11] if step == 11 else step_runs(step))
+                 else step_runs(step))
         assert seed_table(seeds, "test_acc") in out and seed_table(seeds, "ema_test_acc") in out
 
 
@@ -111,23 +111,15 @@ def test_the_details_page_quotes_every_benchmark_table():
         assert table.read_text() in DETAILS.read_text(), f"docs/details.md does not quote {table.name}"
 
 
-def test_every_search_record_is_a_full_run_of_its_candidate():
-    files = sorted((README.parent / "Data" / "search").glob("*.json"))
-    found = search_records(smoke=False)
-    assert files and sum(len(records) for records in found.values()) == len(files)
-    for name, records in found.items():
-        for record in records:
-            assert record.mode == "full" and record.params == parameters(candidate_config(name, smoke=False))
-            assert [row["epoch"] for row in record.history] == list(range(1, 16))
-
-
 def test_every_study_record_is_a_full_run_of_its_configuration():
-    """The Optuna studies' runs (Data/search/<study>/), which the study tables of docs/details.md read."""
-    for study in STUDIES:
+    """The studies' runs (Data/search/<study>/), which the study tables of docs/details.md read; none
+    lies beside them."""
+    assert not list((README.parent / "Data" / "search").glob("*.json"))
+    for study in SEARCHES:
         for trials, records in study_records(study, smoke=False).items():
             for record in records:
                 config = StepConfig(**record.config)
-                assert record.mode == "full" and record.params == parameters(config) < STUDIES[study][0]
+                assert record.mode == "full" and record.params == parameters(config) < STUDIES.get(study, (8000,))[0]
                 assert [row["epoch"] for row in record.history] == list(range(1, 16)), (study, trials)
             assert len({r.seed for r in records}) == len(records)  # one run per seed and configuration
 

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import torch
 
-from ..ablation import own_runs
+from ..search import own_runs
 from ..steps import STEPS
 from ..steps.records import devices
 from ..utils.results import LAST, TARGET, SeedSummary, run_summary, seed_summary, spans

@@ -3,21 +3,23 @@ records: the lesson (``analysis``) and the search's and the study's details (``a
 import statistics
 from types import SimpleNamespace
 
-from ..search import STEP11, STUDIES, recipe, search_records, seed_front, study_records
-from ..steps import StepConfig, network_name, step_config
+from ..search import HAND_LISTED, STUDIES, recipe, seed_front, step_runs, study_records
+from ..steps import STEPS, StepConfig, network_name, step_config
 from ..steps.records import full_records
 from ..utils.results import AVERAGED, LAST, RULE, TARGET, seed_summary
 from .shared import provenance
 
 
 STEP = 11
+OURS = str(STEPS[STEP].trial)   # this step's trial of the hand-listed search
 
 
 def facts():
     """What both texts quote, computed once from the records."""
     f = SimpleNamespace()
-    f.found = search_records(smoke=False)   # the hand-listed search's full runs (Data/search/)
-    f.records = sorted(f.found[STEP11], key=lambda r: r.seed)   # this step's seeds, as the search trained them
+    f.found = study_records(HAND_LISTED, smoke=False)   # the hand-listed search's full runs, by trial
+    f.records = step_runs(STEP)   # this step's seeds, as the search trained them
+    f.name = {t: label(rs[0]) for t, rs in f.found.items()}
     f.record = full_records()[STEP][1]   # seed 1 as this step's notebook trained it
     f.budget = STUDIES['under-5000'][0]   # the study's parameter budget
     f.study = {f'trial {t}': runs for t, runs in study_records('under-5000', smoke=False).items()}
@@ -44,48 +46,62 @@ def facts():
     return f
 
 
+def label(record):
+    """A hand-listed trial as the prose names it: "hand-listed trial 7 (c1=8, c2=12, batch_size=64;
+    4,940 parameters)"."""
+    changes = recipe(StepConfig(**record.config))[1]
+    widths = ", ".join(f"{k}={v}" for k, v in record.config["net"].items())
+    return (f"hand-listed trial {record.origin['trial']} ({widths}{', ' + changes if changes else ''}; "
+            f"{record.params:,} parameters)")
+
+
 def judge(f, x):
     """A difference against twice one seed's spread."""
     return 'within twice the spread' if abs(x) < 2 * f.spread else 'more than twice the spread'
 
 
-def analysis():
+def texts():
+    """(the lesson's Analysis, the appendix's), from one reading of the records."""
     f = facts()
+    return analysis(f), appendix(f)
+
+
+def analysis(f):
     small, five = f.smallest, f.five
     step12 = small.network == network_name(12) and not small.changes   # step 12's network and training
     under = [n for n, runs in f.study.items() if len(runs) >= 2 and seed_summary(runs[:2], AVERAGED).held == 2]
-    base, sep, wide = 'slim-8-12', 'sep-12-20', 'slim-10-14-b64'   # names from the appendix's search table
-    return provenance(STEP, f.records, 'Data/search/') + "\n" + f"""
+    base, sep, wide = '1', '2', '13'   # hand-listed trials: c1=8, c2=12; separable; c1=10, c2=14, batch 64
+    return provenance(STEP, f.records, f'Data/search/{HAND_LISTED}/') + "\n" + f"""
 - **The answer: {small.params:,} parameters, and the Target was not reached.** Of the configurations trained on all ten of seeds 1-10 (the table above), the smallest that holds on every one is {small.network} with {"step 12's recipe (it is step 12's network)" if step12 else 'its own training'}, trial {small.trials} of the study {small.study}: worst seed {small.summary.worst:.2f} %, mean {small.summary.mean:.2f} %. Every smaller configuration trained on the same ten seeds loses at least one, and of the study's configurations under {f.budget:,} parameters {'none holds even on seeds 1 and 2' if not under else str(len(under)) + ' hold on seeds 1 and 2'}.
-- **Five seeds would have said more than is true.** {f"On seeds 1-5 alone, {', '.join(f'trial {row.trials} ({row.params:,})' for row in five)} would have held; seeds 6-10 rule {'them' if len(five) > 1 else 'it'} out. " if five else 'No smaller configuration holds even on seeds 1-5. '}This is why the series chooses on a few seeds and states its claim on seeds the choice did not see.
-- **Where it breaks.** This step's network, {STEP11} ({f.records[0].params:,} parameters), holds for {f.ours.held} of {len(f.records)} seeds: its mean, {f.ours.mean:.2f} %, {'sits on the line' if round(f.ours.mean, 2) == TARGET else f'is {f.ours.mean - TARGET:+.2f} points from the line'}, and its seeds differ by {f.sd11:.2f} points (standard deviation), so the spread decides each seed. More parameters lift the mean only slowly: across the ten-seed table it rises from {f.means[0]:.2f} % at {f.front[0].params:,} parameters to {f.means[-1]:.2f} % at {f.front[-1].params:,}.
-- **What the search suggests** (the appendix has the numbers): channels after the max-pool pay more than channels before it (a hint from seed 1, not a measurement); depthwise-separable convolutions saved parameters but lost accuracy ({sep}: {f.runs[sep].mean - f.runs[base].mean:+.2f} points against {base}, {judge(f, f.runs[sep].mean - f.runs[base].mean)}); widening before the pool ({wide}) moved the five-seed mean by {f.runs[wide].mean - f.ours.mean:+.2f} points ({judge(f, f.runs[wide].mean - f.ours.mean)}); none of the training changes tried one at a time showed a gain the seeds can see.
+- **Five seeds would have said more than is true.** {f"On seeds 1-5 alone, {', '.join(f'trial {row.trials} of {row.study} ({row.params:,})' for row in five)} would have held; seeds 6-10 rule {'them' if len(five) > 1 else 'it'} out. " if five else 'No smaller configuration holds even on seeds 1-5. '}This is why the series chooses on a few seeds and states its claim on seeds the choice did not see.
+- **Where it breaks.** This step's network, {f.name[OURS]}, holds for {f.ours.held} of {len(f.records)} seeds: its mean, {f.ours.mean:.2f} %, {'sits on the line' if round(f.ours.mean, 2) == TARGET else f'is {f.ours.mean - TARGET:+.2f} points from the line'}, and its seeds differ by {f.sd11:.2f} points (standard deviation), so the spread decides each seed. More parameters lift the mean only slowly: across the ten-seed table it rises from {f.means[0]:.2f} % at {f.front[0].params:,} parameters to {f.means[-1]:.2f} % at {f.front[-1].params:,}.
+- **What the search suggests** (the appendix has the numbers): channels after the max-pool pay more than channels before it (a hint from seed 1, not a measurement); depthwise-separable convolutions, tried with wider layers, saved parameters but lost accuracy, {f.runs[sep].mean - f.runs[base].mean:+.2f} points against the plain ones ({judge(f, f.runs[sep].mean - f.runs[base].mean)}); widening before the pool moved the five-seed mean by {f.runs[wide].mean - f.ours.mean:+.2f} points ({judge(f, f.runs[wide].mean - f.ours.mean)}); none of the training changes tried one at a time showed a gain the seeds can see.
 - **Carry forward:** step 12 takes the {small.params:,}-parameter recipe and asks which of its changes carry it. **Try:** `SlimNet`'s widths are arguments (`from era_mnist.model import SlimNet`): count `parameter_rows(SlimNet(c1=10, c2=14))` and `parameter_rows(SlimNet(c1=8, c2=16))` as above. Which added channel costs more, one before the pool or one after it, and why, from the formula above?"""
 
 
-def appendix():
-    f = facts()
+def appendix(f):
     small, below = f.smallest, f.below
     far_net = recipe(f.far_config)[0]
     same_recipe = recipe(f.far_config)[1] == recipe(step_config(12))[1]
     best_score = f.far == max(f.study, key=lambda n: seed_summary(f.study[n][:2], AVERAGED).worst)
     close = max((n for n in f.found if f.size[n] < 5000), key=lambda n: f.runs[n].worst)   # under the budget
     held = [n for n, s in f.runs.items() if s.held == len(s.rows) and f.size[n] < f.ten[0].params]
-    base, sep, wide, narrow = 'slim-8-12', 'sep-12-20', 'slim-10-14-b64', 'slim-8-10'   # names from the table
-    before = ['slim-10-12-b64', 'slim-12-12-b64']   # channels added before the pool: against STEP11 and wide
-    shift, peak, warm = (base + end for end in ('-shift', '-peak0.1', '-warm0.2'))   # seed 1 only
-    runs, one, size, record = f.runs, f.one, f.size, f.record
+    base, sep, wide, narrow = '1', '2', '13', '0'   # hand-listed trials: c1=8, c2=12; separable; 10, 14; 8, 10
+    base64, narrow64 = '7', '6'   # base and narrow at batch 64
+    before = ['10', '12']   # channels added before the pool (c1=10, c2=12; c1=12, c2=12): against OURS and wide
+    shift, peak, warm = '3', '4', '5'   # base with shifts, a peak of 0.1, a warm-up of 20 %: seed 1 only
+    runs, one, record = f.runs, f.one, f.record
     small_steps = sum(abs(b - a) < f.se_diff for a, b in zip(f.means, f.means[1:]))   # within the noise
     best_below = max(below, key=lambda row: row.summary.mean)
-    gaps = [one[STEP11] - one[before[0]], one[wide] - one[before[1]]]
+    gaps = [one[OURS] - one[before[0]], one[wide] - one[before[1]]]
     moves = [one[n] - one[base] for n in (shift, peak, warm)]
-    step_in_b64 = f.far_two.mean - runs[base + '-b64'].mean
-    return f"""- **The hand-listed search.** No candidate under the Target's budget holds for every seed it ran: the closest, {close} ({size[close]:,} parameters), holds for {runs[close].held} of {len(runs[close].rows)} seeds (worst {runs[close].worst:.2f} %, mean {runs[close].mean:.2f} %). {"No candidate below step 10's size held for every seed either: among these candidates the smallest that holds is step 10's" if not held else "Below step 10's size, " + ', '.join(held) + " held for every seed it ran, against step 10's"} {f.ten[0].params:,} parameters (five seeds: worst {f.ten_avg.worst:.2f} %, mean {f.ten_avg.mean:.2f} %).
-- **The Optuna study under {f.budget:,}.** Of the {len(f.study)} configurations it trained to the end of a seed (the others were over the budget, or stopped or interrupted before a seed ended), {len(f.both)} trained both study seeds, and {'none holds on both' if not any(s.held == len(s.rows) for s in f.both) else str(sum(s.held == len(s.rows) for s in f.both)) + ' hold on both'}. The one taken furthest, {f.far} ({f.study[f.far][0].params:,} parameters, {far_net} {"with step 12's recipe" if same_recipe else 'with its own training'}), {"was the best on the study's score" if best_score else 'reached'}, {f.far_two.worst:.2f} % for the worse of seeds 1 and 2; on all {len(f.study[f.far])} seeds it holds for {f.far_runs.held}: worst {f.far_runs.worst:.2f} %, mean {f.far_runs.mean:.2f} %, {TARGET - f.far_runs.mean:.2f} points under the line on average. The same widths, without the ReLU before the head and with step 10's training at batch 64 ({base}-b64 in the search's table), had a mean of {runs[base + '-b64'].mean:.3f} % on seeds 1 and 2, where {f.far}'s has {f.far_two.mean:.3f} %: {step_in_b64:+.3f} points, {judge(f, step_in_b64)}. {f'Under {f.budget:,} parameters, no configuration reaches the line even in the mean over all its seeds.' if max(s.mean for s in f.both) < TARGET else ''}
+    step_in_b64 = f.far_two.mean - runs[base64].mean
+    return f"""- **The hand-listed search.** No candidate under the Target's budget holds for every seed it ran: the closest, {f.name[close]}, holds for {runs[close].held} of {len(runs[close].rows)} seeds (worst {runs[close].worst:.2f} %, mean {runs[close].mean:.2f} %). {"No candidate below step 10's size held for every seed either: among these candidates the smallest that holds is step 10's" if not held else "Below step 10's size, " + ', '.join(f.name[n] for n in held) + " held for every seed it ran, against step 10's"} {f.ten[0].params:,} parameters (five seeds: worst {f.ten_avg.worst:.2f} %, mean {f.ten_avg.mean:.2f} %).
+- **The Optuna study under {f.budget:,}.** Of the {len(f.study)} configurations it trained to the end of a seed (the others were over the budget, or stopped or interrupted before a seed ended), {len(f.both)} trained both study seeds, and {'none holds on both' if not any(s.held == len(s.rows) for s in f.both) else str(sum(s.held == len(s.rows) for s in f.both)) + ' hold on both'}. The one taken furthest, {f.far} ({f.study[f.far][0].params:,} parameters, {far_net} {"with step 12's recipe" if same_recipe else 'with its own training'}), {"was the best on the study's score" if best_score else 'reached'}, {f.far_two.worst:.2f} % for the worse of seeds 1 and 2; on all {len(f.study[f.far])} seeds it holds for {f.far_runs.held}: worst {f.far_runs.worst:.2f} %, mean {f.far_runs.mean:.2f} %, {TARGET - f.far_runs.mean:.2f} points under the line on average. The same widths, without the ReLU before the head and with step 10's training at batch 64, {f.name[base64]} of the hand-listed search, had a mean of {runs[base64].mean:.3f} % on seeds 1 and 2, where {f.far}'s has {f.far_two.mean:.3f} %: {step_in_b64:+.3f} points, {judge(f, step_in_b64)}. {f'Under {f.budget:,} parameters, no configuration reaches the line even in the mean over all its seeds.' if max(s.mean for s in f.both) < TARGET else ''}
 - **The ten seeds.** The mean of the ten {'never falls' if f.means == sorted(f.means) else 'does not always rise'} as the network grows, from {f.means[0]:.3f} % at {f.front[0].params:,} parameters to {f.means[-1]:.3f} % at {f.front[-1].params:,}: {f.means[-1] - f.means[0]:.3f} points, {(f.means[-1] - f.means[0]) / f.se_diff:.0f} times the standard error of a difference of two ten-seed means ({f.se_diff:.3f}), and {small_steps} of the {len(f.means) - 1} steps between neighbours in the table are smaller than that standard error. How many hold follows the mean only loosely: trial {best_below.trials}, the best mean below trial {small.trials} ({best_below.summary.mean:.3f} %), holds {best_below.summary.held} of 10. The largest configuration that fails a seed has {below[-1].params:,} parameters; {"step 10's network lies between it and trial " + str(small.trials) + ' but ran only five seeds, and ' if below[-1].params < f.ten[0].params < small.params else ''}trial {small.trials}'s worst seed {'sits exactly on the line' if round(small.summary.worst, 2) == TARGET else f'is {small.summary.worst - TARGET:.2f} points above the line'}: the break is that close.
-- **Where the channels go, like with like.** With five seeds each, {wide} ({size[wide]:,}) and {STEP11} differ by {runs[wide].mean - f.ours.mean:+.2f} points in mean: {'the channels added before the pool bought nothing measurable' if abs(runs[wide].mean - f.ours.mean) < 2 * f.spread else "a difference larger than twice one seed's spread"}. On seed 1 alone, {before[0]} ({size[before[0]]:,}) and {before[1]} ({size[before[1]]:,}), wider before the pool, reach {one[before[0]]:.2f} and {one[before[1]]:.2f} %, against {one[STEP11]:.2f} and {one[wide]:.2f} % for {STEP11} and {wide}, of similar size with more channels after it: gaps of {gaps[0]:.2f} and {gaps[1]:.2f} points, {gaps[0] / f.spread:.1f} and {gaps[1] / f.spread:.1f} times the spread of one seed ({'this step' if f.sd11 >= f.sd else 'step 10'}'s, the larger): a hint, not a measurement. The search table's means are not ranked across seed counts: a five-seed mean and one seed are not like with like.
-- **Separable convolutions.** Depthwise-separable convolutions after the pool ({sep}, {size[sep]:,} parameters) reach a two-seed mean of {runs[sep].mean:.2f} %, against {runs[base].mean:.2f} % for {base} ({size[base]:,}) at the same batch size: {runs[sep].mean - runs[base].mean:+.2f} points, {judge(f, runs[sep].mean - runs[base].mean)}. Likely because a depthwise 3x3 filters each channel alone, and only the 1x1 after it mixes channels.
-- **The training changes.** Batch 64 moved {base}'s two-seed mean from {runs[base].mean:.2f} to {runs[base + '-b64'].mean:.2f} % ({runs[base + '-b64'].mean - runs[base].mean:+.3f} points, {judge(f, runs[base + '-b64'].mean - runs[base].mean)}) and {narrow}'s single seed from {one[narrow]:.2f} to {one[narrow + '-b64']:.2f} % ({one[narrow + '-b64'] - one[narrow]:+.2f}, {judge(f, one[narrow + '-b64'] - one[narrow])}); later candidates used it all the same. On seed 1, random shifts besides the rotation, a peak of {f.found[peak][0].config['max_lr']:g} and a warm-up of {f.found[warm][0].config['pct_start']:.0%} of the steps reach {one[shift]:.2f}, {one[peak]:.2f} and {one[warm]:.2f} % against {one[base]:.2f} % with step 10's training: the largest difference, {max(map(abs, moves)):.2f} points, is {judge(f, max(map(abs, moves)))}, and step 10's schedule stays. With shifts the last epoch's training accuracy falls from {f.found[base][0].history[-1]['train_acc']:.2f} to {f.found[shift][0].history[-1]['train_acc']:.2f} % (measured the same way): the shifted digits are harder to fit.
-- **Train below test is not by itself under-fitting.** Seed 1 ends with {record.history[-1]['train_acc']:.2f} % on the training images and {record.history[-1]['test_acc']:.2f} % on the test images. Training accuracy is counted on rotated digits while the weights change during the epoch, test accuracy on clean digits with the weights at its end (their average: {record.history[-1][AVERAGED]:.2f} %). Both push training accuracy down, so the gap does not show that the network is too small; whether capacity limits it is what the widths above measure.
+- **Where the channels go, like with like.** With five seeds each, {f.name[wide]} and {f.name[OURS]} differ by {runs[wide].mean - f.ours.mean:+.2f} points in mean: {'the channels added before the pool bought nothing measurable' if abs(runs[wide].mean - f.ours.mean) < 2 * f.spread else "a difference larger than twice one seed's spread"}. On seed 1 alone, {f.name[before[0]]} and {f.name[before[1]]}, wider before the pool, reach {one[before[0]]:.2f} and {one[before[1]]:.2f} %, against {one[OURS]:.2f} and {one[wide]:.2f} % for hand-listed trials {OURS} and {wide}, of similar size with more channels after it: gaps of {gaps[0]:.2f} and {gaps[1]:.2f} points, {gaps[0] / f.spread:.1f} and {gaps[1] / f.spread:.1f} times the spread of one seed ({"this step's, larger than step 10's" if f.sd11 >= f.sd else "step 10's, larger than this step's"}): a hint, not a measurement. The search table's means are not ranked across seed counts: a five-seed mean and one seed are not like with like.
+- **Separable convolutions.** In {f.name[sep]}, the convolutions after the pool are depthwise-separable, and the layers wider to make up for them; it reaches a two-seed mean of {runs[sep].mean:.2f} %, against {runs[base].mean:.2f} % for {f.name[base]} at the same batch size: {runs[sep].mean - runs[base].mean:+.2f} points, {judge(f, runs[sep].mean - runs[base].mean)}. Two things changed at once, so this is the pair's effect; a likely reason, not tested here: a depthwise 3x3 filters each channel alone, and only the 1x1 after it mixes channels.
+- **The training changes.** Batch 64 moved hand-listed trial {base}'s two-seed mean from {runs[base].mean:.2f} to {runs[base64].mean:.2f} % ({runs[base64].mean - runs[base].mean:+.3f} points, {judge(f, runs[base64].mean - runs[base].mean)}) and trial {narrow}'s single seed from {one[narrow]:.2f} to {one[narrow64]:.2f} % ({one[narrow64] - one[narrow]:+.2f}, {judge(f, one[narrow64] - one[narrow])}); later candidates used it all the same. On seed 1, random shifts besides the rotation, a peak of {f.found[peak][0].config['max_lr']:g} and a warm-up of {f.found[warm][0].config['pct_start']:.0%} of the steps reach {one[shift]:.2f}, {one[peak]:.2f} and {one[warm]:.2f} % against {one[base]:.2f} % for hand-listed trial {base}, with step 10's training: the largest difference, {max(map(abs, moves)):.2f} points, is {judge(f, max(map(abs, moves)))}, and step 10's schedule stays. With shifts the last epoch's training accuracy falls from {f.found[base][0].history[-1]['train_acc']:.2f} to {f.found[shift][0].history[-1]['train_acc']:.2f} % (measured the same way): the shifted digits are harder to fit.
+- **Train against test.** This notebook's seed 1 ends with {record.history[-1]['train_acc']:.2f} % on the training images and {record.history[-1]['test_acc']:.2f} % on the test images. Training accuracy is counted on rotated digits while the weights change during the epoch, test accuracy on clean digits with the weights at its end (their average: {record.history[-1][AVERAGED]:.2f} %): the two are not measured alike, so {'training below test does not by itself show under-fitting' if record.history[-1]['train_acc'] < record.history[-1]['test_acc'] else 'their gap, small either way, says little about fitting'}; whether capacity limits this network is what the widths above measure.
 - **The trained weights alone** hold for {f.raw.held} of {len(f.records)} of this step's seeds (worst {f.raw.worst:.2f} %, mean {f.raw.mean:.2f} %, last {LAST} epochs). Averaging lifts the mean by {f.ours.mean - f.raw.mean:+.2f} points here and by {f.ten_avg.mean - f.ten_raw.mean:+.2f} in step 10: {f"about the same, so these records do not show that a smaller network needs it more; without it, this one likely loses more seeds because its trained weights' mean is lower ({f.raw.mean:.2f} against {f.ten_raw.mean:.2f} %)" if abs((f.ours.mean - f.raw.mean) - (f.ten_avg.mean - f.ten_raw.mean)) < f.sd else 'a different lift'}.
 - **Not measured** on this step's network: label smoothing (step 12 uses it; the study varied it along with everything else), other places for the max-pool or a 1x1 transition, and more seeds for most candidates ({sum(len(s.rows) == 1 for s in runs.values())} of {len(runs)} ran one seed): a seed below the rule rules a candidate out, one above it proves little."""

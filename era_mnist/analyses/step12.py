@@ -15,16 +15,8 @@ from .shared import provenance
 STEP = 12
 
 
-def analysis():
-    return texts()[0]
-
-
-def appendix():
-    return texts()[1]
-
-
 def texts():
-    """(the lesson's Analysis, the appendix's), written from the same facts."""
+    """(the lesson's Analysis, the appendix's), from one reading of the records."""
     config = step_config(STEP)
     records = step_runs(STEP)   # every seed of the study's trial that became this step
     ablation = effects(STEP)   # read from Data/ablations/

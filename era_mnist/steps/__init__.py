@@ -13,7 +13,7 @@ from .experiment import (load_range_test, lr_range_test, make_optimizer, make_sc
 from .lesson import changes, network_source, show_changes, show_network, show_source
 from .records import (RecordError, RunRecord, full_records, kept_weights, load_record, record_path,
                       save_run)
-from .report import context_label, format_result, seed_table
+from .report import context_label, format_result, repeat_line, seed_table
 from .table import (STEPS, Step, StepConfig, build, check_widths, config_changes, final_step, model_classes,
                     network, network_name, network_parts, onecycle_momentum, parameters, step_config,
                     step_number, training_changes, used_functions)

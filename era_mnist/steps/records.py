@@ -4,6 +4,7 @@ import contextlib
 import json
 import math
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -43,6 +44,17 @@ def git_commit():
         return None
 
 
+def cpu_model():
+    """This machine's CPU as /proc/cpuinfo names it ("AMD EPYC"), else as the platform does, or
+    None: a CPU run repeats its record epoch by epoch only on the same kind of CPU (its kernels
+    round differently) and at the same thread count."""
+    try:
+        names = re.findall(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.MULTILINE)
+    except OSError:
+        names = []
+    return names[0].strip() if names else platform.processor() or None
+
+
 @dataclass
 class RunRecord:
     """Everything a finished run produced, as saved to ``stepNN_seedS.json`` in its runs folder."""
@@ -62,6 +74,7 @@ class RunRecord:
     train_path: str | None = None   # "cuda-graph" or "eager" (era_mnist.utils.fast)
     code: str | None = None  # fingerprint of the code that trained it (experiment.training_code)
     origin: dict | None = None  # what produced it (``origin``); a step's own run when none is given
+    cpu_model: str | None = field(default_factory=cpu_model)  # the CPU it ran on; None: not recorded then
 
     def __post_init__(self):
         self.origin = self.origin or origin(step=self.step)
@@ -85,9 +98,9 @@ class RunRecord:
 
 def origin(**what):
     """What produced a run, as its record names it: ``step`` (a step's own run, the default),
-    ``study`` and ``trial`` (a trial of an Optuna study, ``era_mnist.study``), ``search`` and
-    ``candidate`` (step 11's hand-listed search), ``step`` and ``ablation`` (a change undone)."""
-    known = ({"step"}, {"study", "trial"}, {"search", "candidate"}, {"step", "ablation"})
+    ``study`` and ``trial`` (a trial of a study, ``era_mnist.search``), ``step`` and ``ablation``
+    (a change undone)."""
+    known = ({"step"}, {"study", "trial"}, {"step", "ablation"})
     if set(what) not in known:
         raise ValueError(f"a run's origin names one of {known}, not {sorted(what)}")
     return dict(what)
@@ -144,7 +157,7 @@ def load_record(path):
     """A RunRecord read back from its JSON file; a file that is not one, or whose values cannot be a
     finished run's (``check_record``), gives a RecordError naming it."""
     try:
-        record = RunRecord(**json.loads(Path(path).read_text()))
+        record = RunRecord(**{"cpu_model": None, **json.loads(Path(path).read_text())})  # older: no CPU named
         check_record(record)
     except (OSError, ValueError, TypeError) as error:
         where = repo_relative(path)

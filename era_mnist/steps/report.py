@@ -2,7 +2,7 @@
 its seeds' table (each notebook's Analysis is written by era_mnist.analyses)."""
 import torch
 
-from ..utils.results import LAST, RULE, TARGET, run_summary, seed_summary, spans
+from ..utils.results import AVERAGED, LAST, RULE, TARGET, run_summary, seed_summary, spans
 from ..utils.train import device_name
 from .table import STEPS
 
@@ -41,3 +41,18 @@ def seed_table(records, key="test_acc"):
     lines.append(f"mean last-{LAST} min {seeds.mean:.2f}, worst seed {seeds.worst:.2f}; "
                  f"holds for {seeds.held} of {len(seeds.rows)} seeds")
     return "\n".join(lines)
+
+
+def repeat_line(record, other, what):
+    """Whether ``record`` (a notebook's seed, trained there or its kept run) repeats ``other``
+    (``what``'s run of the same recipe and seed) epoch by epoch, times aside, as one line with both
+    runs' measure under the rule and what a CPU run's repeat rests on: the thread count and the CPU."""
+    def numbers(run):
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in run.history]
+    key = AVERAGED if AVERAGED in record.history[0] else "test_acc"
+    lows = [RULE.measure(run.history, key) for run in (record, other)]
+    cpus = [run.cpu_model or "not recorded" for run in (record, other)]
+    same = numbers(record) == numbers(other)
+    return (f"seed {record.seed} here: {'the same history as' if same else 'a different history from'} {what}'s "
+            f"seed {other.seed}; last-{RULE.window} minimum {lows[0]:.2f} against {lows[1]:.2f} %; "
+            f"CPU threads {record.cpu_threads} and {other.cpu_threads}; CPUs {cpus[0]} and {cpus[1]}")

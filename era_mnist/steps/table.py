@@ -105,7 +105,7 @@ class Step:
     network: Callable   # builds the step's network (keyword arguments: its widths)
     changes: dict       # what its training changes in the training of the step it builds on
     reference: dict | None = None  # the published reference series' own figures: params, best_train, best_test
-    validated_in: str | None = None  # the Optuna study whose records hold this step's many seeds (era_mnist.study)
+    validated_in: str | None = None  # the study whose records hold this step's many seeds (era_mnist.search)
     trial: int | None = None  # that study's trial whose recipe this step is: its records are this step's runs
     chosen_on: tuple = ()  # the seeds that study chose this step's recipe on; the others came after the choice
     builds_on: int | None = None  # the step this one changes (default: the one before it)
@@ -159,7 +159,8 @@ STEPS = _series([
          dict(batch_size=128, nesterov=True, scheduler="onecycle", max_lr=0.05, ema_decay=0.999),
          _reference(7_884, 99.34, 99.56)),
     Step(11, "smallest", "Smallest", "beyond the assignment: how small can it go, by a recorded search",
-         model.SlimNet, dict(batch_size=64)),  # no reference: beyond the series
+         model.SlimNet, dict(batch_size=64),  # no reference: beyond the series
+         validated_in="hand-listed", trial=11, chosen_on=(1, 2, 3, 4, 5)),
     Step(12, "margin", "Margin",
          "a recipe for every seed: one an Optuna study chose, measured on 20 seeds",
          partial(model.SlimNet, c1=8, c2=17, relu_last=True),  # trial 47 of the study under-8000: trial 31, c2=17
