@@ -212,9 +212,9 @@ def search_label(found, what):
 
 
 def plot_search(found, figure=PARETO_FIGURE, what="The hand-listed search", chosen=()):
-    """Chart a search's records ({name: records}, as ``named_trials`` gives them), beside step 10's full runs when they are full
-    runs too, and save it as ``figure`` in the figures folder (the smoke one in smoke mode);
-    returns its path."""
+    """Chart a search's records ({name: records}, as ``named_trials`` gives them), beside step 10's
+    full runs when they are full runs too, and save it as ``figure`` in the figures folder (the
+    smoke one in smoke mode); returns its path."""
     full = all(r.mode == "full" for rs in found.values() for r in rs)
     step10 = full_records().get(10) if full else None
     points = pareto_points(found, ("step 10", list(step10.values())) if step10 else None)
@@ -225,7 +225,8 @@ def plot_search(found, figure=PARETO_FIGURE, what="The hand-listed search", chos
 
 def named_trials(studies, smoke=None):
     """{"<study> #<trials>": [RunRecord per seed]} of every configuration of ``studies``."""
-    return {f"{study} #{trials}": records for study in studies for trials, records in study_records(study, smoke).items()}
+    return {f"{study} #{trials}": records
+            for study in studies for trials, records in study_records(study, smoke).items()}
 
 
 def plot_studies(smoke=None, step=None):

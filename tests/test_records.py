@@ -398,10 +398,10 @@ def test_a_repeat_is_judged_on_the_numbers_and_names_the_cpus():
     kept = record(cpu_model=None, cpu_threads=1)
     again = record(cpu_model="AMD EPYC", cpu_threads=1,
                    history=[dict(row, seconds=row.get("seconds", 0) + 5) for row in kept.history])
-    assert repeat_line(again, kept, "the study").startswith("seed 3 here: the same history as the study's seed 3")
-    assert repeat_line(again, kept, "x").endswith("CPU threads 1 and 1; CPUs AMD EPYC and not recorded")
+    assert repeat_line(again, kept, "the study").startswith("seed 3 in this notebook: the same history as the study's")
+    assert repeat_line(again, kept, "x").endswith("CPU threads: 1 here, 1 there; CPU: AMD EPYC here, not recorded there)")
     moved = record(history=[dict(row, test_acc=row["test_acc"] - 0.01) for row in kept.history])
-    assert "a different history from x's seed 3; last-5 minimum 99.49 against 99.50 %" in repeat_line(moved, kept, "x")
+    assert "a different history from x's seed 3 (last-5 minimum: 99.49 % here, 99.50 % there" in repeat_line(moved, kept, "x")
 
 
 def test_a_new_record_names_its_cpu_and_an_old_one_reads_back_without():

@@ -3,8 +3,9 @@ student text, not the code that computes its numbers. ``python -m era_mnist repr
 ``--readme-only``, which trains nothing: ``reproduce.write_analyses``) writes it into the notebook's
 cell tagged ``analysis``: a module's ``analysis()``, or its ``texts()``, the Analysis and an
 appendix (the details after the lesson, into the cell tagged ``appendix``) from one reading of the
-records; tests/test_analyses.py fails when a cell differs from what the records say. Steps 5 and 8 recompute their demonstrations' numbers on one thread, as the
-notebooks did. Step N's module is ``stepNN.py``; a step without one gets ``shared.default_analysis``."""
+records; tests/test_analyses.py fails when a cell differs from what the records say. Steps 5 and 8
+recompute their demonstrations' numbers on one thread, as the notebooks did. Step N's module is
+``stepNN.py``; a step without one gets ``shared.default_analysis``."""
 import importlib
 from functools import partial
 

@@ -53,6 +53,8 @@ def repeat_line(record, other, what):
     lows = [RULE.measure(run.history, key) for run in (record, other)]
     cpus = [run.cpu_model or "not recorded" for run in (record, other)]
     same = numbers(record) == numbers(other)
-    return (f"seed {record.seed} here: {'the same history as' if same else 'a different history from'} {what}'s "
-            f"seed {other.seed}; last-{RULE.window} minimum {lows[0]:.2f} against {lows[1]:.2f} %; "
-            f"CPU threads {record.cpu_threads} and {other.cpu_threads}; CPUs {cpus[0]} and {cpus[1]}")
+    which = " of the averaged weights" if key == AVERAGED else ""
+    return (f"seed {record.seed} in this notebook: {'the same history as' if same else 'a different history from'} "
+            f"{what}'s seed {other.seed} (last-{RULE.window} minimum{which}: "
+            f"{lows[0]:.2f} % here, {lows[1]:.2f} % there; CPU threads: {record.cpu_threads} here, {other.cpu_threads} "
+            f"there; CPU: {cpus[0]} here, {cpus[1]} there)")
