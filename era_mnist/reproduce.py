@@ -160,7 +160,7 @@ def figure_lines(figures, folder):
             for line in (f"![{Path(name).stem}]({folder}/{name})", f"*{caption}*", "")]
 
 
-def results_markdown(records):
+def results_markdown():
     """The README's results block: one table of every step, the first figures, every number from
     the records."""
     runs = {step: step_seeds(step) for step in STEPS}
@@ -244,7 +244,7 @@ def update_readme(readme=None, details=None):
     the steps from the step table, the results from the records."""
     readme, details = readme or README, details or DETAILS
     records = full_records()
-    text = replace_block(readme.read_text(), START, END, results_markdown(records), readme, "results")
+    text = replace_block(readme.read_text(), START, END, results_markdown(), readme, "results")
     text = replace_block(text, HEADLINE_START, HEADLINE_END, headline_markdown(), readme, "headline")
     text = replace_block(text, STEPS_START, STEPS_END, steps_markdown(), readme, "steps")
     more = replace_block(details.read_text(), DETAILS_START, DETAILS_END, details_markdown(records), details, "details")
@@ -287,13 +287,13 @@ def update_pages():
     """Everything written from the records alone, training nothing: the README and docs/details.md
     (``update_readme``) with the series chart they show, and the notebooks' Markdown Analyses
     (``write_analyses``)."""
-    series_figure(full_records())
+    series_figure()
     update_readme()
     for step in write_analyses():
         print(f"{notebook_path(step).name}: its Analysis rewritten from the records")
 
 
-def series_figure(records):
+def series_figure():
     """The rule's measure of every step's seeds, one column per step (``plot_series``): on the
     averaged weights where a step keeps them."""
     runs = {step: step_seeds(step) for step in STEPS}

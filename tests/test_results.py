@@ -24,7 +24,7 @@ def printed(step):
 def test_readme_results_are_written_from_the_records():
     text = README.read_text()
     block = text[text.index(START):text.index(END) + len(END)]
-    assert block == results_markdown(RECORDS)
+    assert block == results_markdown()
 
 
 def test_the_details_page_is_written_from_the_records_and_the_readme_links_it():
