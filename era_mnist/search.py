@@ -189,12 +189,16 @@ def plot_seed_front(rows, figure=SEED_FRONT_FIGURE):
     return path
 
 
+def widths(config):
+    """A configuration's network widths as text, "c1=8, c2=12"; an option recorded as off
+    (``padded=False``) is left out, as the network it builds is the same."""
+    return ", ".join(f"{k}={v}" for k, v in (config.net or {}).items() if v is not False)
+
+
 def recipe(config):
-    """A configuration as its network and its changes to step 10's training, as text; an option
-    recorded as off (``padded=False``) is left out, as the network it builds is the same."""
-    widths = ", ".join(f"{k}={v}" for k, v in (config.net or {}).items() if v is not False)
+    """A configuration as its network and its changes to step 10's training, as text."""
     arch = config.arch or network_parts(config.step)[0].__name__  # the hand-listed runs name none: step 11's
-    return f"{arch}({widths})", config_changes(config, step_config(10), skip=("step", "arch", "net"))
+    return f"{arch}({widths(config)})", config_changes(config, step_config(10), skip=("step", "arch", "net"))
 
 
 def pareto_points(found, reference=None):

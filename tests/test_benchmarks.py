@@ -1,5 +1,4 @@
 """The benchmark scripts run end to end in smoke mode (their numbers are not checked: they are timings)."""
-import json
 import runpy
 from pathlib import Path
 

@@ -50,7 +50,8 @@ def seeds_bullet(base_step, seeds):
             f"(worst {these.worst:.2f} %, seed {these.worst_seed}), and differs by {sd:.2f} points from seed to seed "
             f"(standard deviation); step {base_step}'s "
             f"{'seeds ' + those.seeds if len(those.rows) > 1 else 'one seed'}: {those.mean:.2f} %. The step moves it "
-            f"by {round(these.mean, 2) - round(those.mean, 2):+.2f} points, {verdict}. The bullets below follow seed 1, whose curves the plots show.")
+            f"by {round(these.mean, 2) - round(those.mean, 2):+.2f} points, {verdict}. "
+            "The bullets below follow seed 1, whose curves the plots show.")
 
 
 @contextlib.contextmanager

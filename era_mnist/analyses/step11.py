@@ -3,7 +3,7 @@ records: the lesson (``analysis``) and the search's and the study's details (``a
 import statistics
 from types import SimpleNamespace
 
-from ..search import HAND_LISTED, STUDIES, recipe, seed_front, step_runs, study_records
+from ..search import HAND_LISTED, STUDIES, recipe, seed_front, step_runs, study_records, widths
 from ..steps import STEPS, StepConfig, network_name, step_config
 from ..steps.records import full_records
 from ..utils.results import AVERAGED, LAST, RULE, TARGET, seed_summary
@@ -49,9 +49,9 @@ def facts():
 def label(record):
     """A hand-listed trial as the prose names it: "hand-listed trial 7 (c1=8, c2=12, batch_size=64;
     4,940 parameters)"."""
-    changes = recipe(StepConfig(**record.config))[1]
-    widths = ", ".join(f"{k}={v}" for k, v in record.config["net"].items())
-    return (f"hand-listed trial {record.origin['trial']} ({widths}{', ' + changes if changes else ''}; "
+    config = StepConfig(**record.config)
+    changes = recipe(config)[1]
+    return (f"hand-listed trial {record.origin['trial']} ({widths(config)}{', ' + changes if changes else ''}; "
             f"{record.params:,} parameters)")
 
 
