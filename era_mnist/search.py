@@ -16,11 +16,11 @@ from .steps import STEPS, StepConfig, build, config_changes, network, network_pa
 from .steps.records import devices, full_records, load_record, origin
 from .utils.paths import output_dir
 from .utils.plots import plot_pareto, plot_seed_spread
-from .utils.results import AVERAGED, seed_summary
+from .utils.results import AVERAGED, PARAM_LIMIT, seed_summary
 
 # The Optuna studies (era_mnist.study): name -> (parameter budget, the networks a trial may sample)
 STUDIES = {
-    "under-8000": (8000, ("CapacityNet", "SlimNet", "PoolNet")),
+    "under-8000": (PARAM_LIMIT, ("CapacityNet", "SlimNet", "PoolNet")),
     "under-5000": (5000, ("SlimNet", "PoolNet")),
 }
 STUDY_SEEDS = (1, 2)  # the seeds a trial trains; a chosen trial is validated on others too

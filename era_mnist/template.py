@@ -19,8 +19,8 @@ if "google.colab" in sys.modules:
     sys.path.insert(0, "/content/era_mnist")"""
 
 IMPORTS = """from era_mnist.search import own_runs
-from era_mnist.steps import (build, format_result, run_seeds, run_step, seed_table, show_changes,
-                             show_network, step_config)
+from era_mnist.steps import (build, format_against, format_result, run_seeds, run_step, seed_table,
+                             show_changes, show_network, step_config)
 from era_mnist.utils import (figure_path, format_receptive_field_table, load_mnist, pick_device,
                              plot_history, receptive_field_table, show_mistakes, summary)"""
 
@@ -68,15 +68,17 @@ def step_notebook(step):
         code("model, record, _ = run_step(config, seed=SEEDS[0], device=device, data=data)"),
         code("# Seeds 2 and 3: trained here, or loaded from their records when the same configuration made them.\n"
              "records = [record] + run_seeds(config, SEEDS[1:], device=device, data=data)"),
-        md(RESULT),
+        md(RESULT + f"\n\nLast, seed 1 beside step {base}'s seed 1, the run this step changes, in the figures "
+           f"the Analysis compares, then step {base}'s seeds under the same rule."),
         code("print(format_result(record))"),
         code("print(seed_table(records))   # every seed under the rule"),
+        code(f"previous = own_runs({base})   # step {base}'s runs by seed: the runs this step changes\n"
+             f"print(format_against(record, previous, {base}))"),
         md(f"### Plots\n\nThis run's curves over step {base}'s seed 1 (dashed: its train and test curves; loss and "
            "error, 100 - accuracy, on log scales), then the test digits this network gets wrong, the ones it was "
            "surest of first (above each: true -> predicted, and the probability it gave that wrong answer)."),
-        code(f"previous = own_runs({base})[1]   # step {base}, seed 1: the run this step changes\n"
-             "plot_history(record.history, title=record.label(), save=figure_path(record, \"curves\"),\n"
-             f"             previous=(\"step {base}, seed 1\", previous.history));"),
+        code("plot_history(record.history, title=record.label(), save=figure_path(record, \"curves\"),\n"
+             f"             previous=(\"step {base}, seed 1\", previous[1].history));"),
         code("show_mistakes(model, data, record);"),
         md("## Analysis"),
         md(PENDING, metadata={"tags": [TAG]}),

@@ -10,6 +10,7 @@ from era_mnist.analyses import TAG
 from era_mnist.reproduce import COLAB
 from era_mnist.steps import STEPS, build
 from era_mnist.template import COLAB_CELL, NETWORK
+from era_mnist.utils.results import PARAM_LIMIT
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 EXPECTED = [step.stem for step in STEPS.values()]
@@ -52,7 +53,7 @@ def test_a_target_counts_the_parameters_its_networks_have(name):
     target = next(c.source for c in nb.cells if c.source.startswith("## Target"))
     step = int(name[4:6])
     def params(n): return sum(p.numel() for p in build(n).parameters())
-    allowed = {params(step), params(STEPS[step].base or step), 8000, 5000, 4000}
+    allowed = {params(step), params(STEPS[step].base or step), PARAM_LIMIT, 5000, 4000}
     counts = {int(n.replace(",", "")) for n in re.findall(r"\d{1,3}(?:,\d{3})+", target)}
     assert counts <= allowed, f"{name}'s Target counts {sorted(counts - allowed)} parameters: no network has that"
 

@@ -410,3 +410,27 @@ def test_a_new_record_names_its_cpu_and_an_old_one_reads_back_without(tmp_path):
     old = {k: v for k, v in asdict(record()).items() if k != "cpu_model"}  # written before records named it
     (tmp_path / "old.json").write_text(json.dumps(old))
     assert load_record(tmp_path / "old.json").cpu_model is None  # not this machine's: unknown
+
+
+def test_the_step_before_is_printed_beside_the_same_seed_with_its_seeds():
+    from era_mnist.steps import format_against
+
+    def run(seed, step, accs, averaged=None):
+        rows = [dict(epoch=e, train_acc=a - 1, test_acc=a, train_loss=0.5 / e, test_loss=0.25 / e, lr=0.1)
+                for e, a in enumerate(accs, 1)]
+        for row, avg in zip(rows, averaged or []):
+            row["ema_test_acc"] = avg
+        return record(step=step, seed=seed, history=rows)
+    ours = run(1, 11, [97.0, 99.0, 99.5, 99.3, 99.4, 99.6])
+    before = {1: run(1, 10, [95.0, 98.0, 99.2, 99.1, 99.0, 99.3]), 2: run(2, 10, [96.0] * 6)}
+    text = format_against(ours, before, 10)
+    lines = text.splitlines()
+    assert lines[0].split() == ["seed", "1", "step", "11", "step", "10"]
+    assert "epoch 1 train accuracy % 96.00 94.00" in " ".join(text.split())
+    assert "last-5 min test accuracy % 99.00 98.00" in " ".join(text.split())  # the last five epochs' lowest
+    assert "last epoch test loss 0.0417 0.0417 lowest test loss (epoch) 0.0417 (6) 0.0417 (6)" in " ".join(text.split())
+    assert "step 10's seeds:" in lines and text.rstrip().endswith("holds for 0 of 2 seeds")
+    assert "averaged" not in text  # step 10 here has no averaged weights: the raw ones are compared
+    both = format_against(run(1, 11, [99.5] * 6, [99.6] * 6), {1: run(1, 10, [99.0] * 6, [99.45] * 6)}, 10)
+    assert "last-5 min, averaged weights % 99.60 99.45" in " ".join(both.split())
+    assert "step 10's seeds (averaged weights):" in both and "holds for 1 of 1 seeds" in both

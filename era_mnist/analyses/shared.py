@@ -47,7 +47,7 @@ def seeds_bullet(base_step, seeds):
                 'within twice the spread between seeds: no effect the seeds can show') if sd
                else 'with one seed, no spread to judge it by')
     return (f"- **Seeds {these.seeds}:** the lowest test accuracy of the last {LAST} epochs averages {these.mean:.2f} % "
-            f"(worst {these.worst:.2f} %, seed {these.worst_seed}), and differs by {sd:.2f} points from seed to seed "
+            f"(worst {these.worst:.2f} %, {these.worst_seeds}), and differs by {sd:.2f} points from seed to seed "
             f"(standard deviation); step {base_step}'s "
             f"{'seeds ' + those.seeds if len(those.rows) > 1 else 'one seed'}: {those.mean:.2f} %. The step moves it "
             f"by {round(these.mean, 2) - round(those.mean, 2):+.2f} points, {verdict}. "

@@ -4,7 +4,7 @@ import statistics
 from ..steps import STEPS, build, step_config
 from ..steps.records import full_records
 from ..utils.layers import receptive_field_table
-from ..utils.results import LAST, run_summary
+from ..utils.results import LAST, PARAM_LIMIT, run_summary
 from .shared import provenance, seeds_against, seeds_bullet
 
 
@@ -25,11 +25,17 @@ def analysis():
     move, move5 = [max(abs(b - a) for a, b in zip(a_s, a_s[1:])) for a_s in accs]   # largest epoch-to-epoch move
     tail, drop = statistics.mean(h['test_acc'] for h in record.history[-LAST:]), theirs.best_test - ours.best_test
     rf6, rf7 = [max(row.rf for row in receptive_field_table(build(n)) if row.layer.startswith('conv')) for n in (6, 7)]
-    head, budget = build(5).head.weight.numel(), 8000   # step 5's 7x7 head; the assignment's limit
+    def widening(n):   # the convolutions that widen the receptive field, before and after the pool
+        rows = receptive_field_table(build(n))
+        grows = [row.layer.startswith('conv') and row.rf > before.rf for before, row in zip(rows, rows[1:])]
+        cut = [row.layer for row in rows].index('pool')
+        return sum(grows[:cut]), sum(grows[cut:])
+    (b6, a6), (b7, a7) = widening(6), widening(7)
+    head = build(5).head.weight.numel()   # step 5's 7x7 head
     return provenance(STEP, records) + "\n" + f"""
 - **Result:** {record.params:,} parameters, best train accuracy {ours.best_train:.2f} %, best test accuracy {ours.best_test:.2f} % (epoch {ours.best_epoch}); the reference reports {ref['best_train']:.2f} % and {ref['best_test']:.2f} %, within {off:.2f} points of ours.
 {seeds_bullet(5, compared)}
-- **Under-fitting:** train and test accuracy run side by side ({end['train_acc']:.2f} % and {end['test_acc']:.2f} % at the last epoch), and the training loss ends at {end['train_loss']:.4f}, {round(end['train_loss'], 4) / round(end5['train_loss'], 4):.1f} times step 5's {end5['train_loss']:.4f}. The best test accuracy {'fell' if drop > 0 else 'rose'} by {abs(drop):.2f} points, on seed 1; over seeds {these.seeds} the best test accuracy averages {statistics.mean(r[2] for r in these.rows):.2f} % against step 5's {statistics.mean(r[2] for r in those.rows):.2f} %. The head took with it {head:,} parameters and the only layer that combines channels and positions after the last ReLU; which cost more, this run cannot say.
+- **Under-fitting:** train and test accuracy run side by side ({end['train_acc']:.2f} % and {end['test_acc']:.2f} % at the last epoch; the training figure is counted with dropout on, which step 5 showed lowers it), and the training loss, counted the same way as step 5's, ends at {end['train_loss']:.4f}, {round(end['train_loss'], 4) / round(end5['train_loss'], 4):.1f} times step 5's {end5['train_loss']:.4f}. The best test accuracy {'fell' if drop > 0 else 'rose'} by {abs(drop):.2f} points, on seed 1; over seeds {these.seeds} the best test accuracy averages {statistics.mean(r[2] for r in these.rows):.2f} % against step 5's {statistics.mean(r[2] for r in those.rows):.2f} %. The head took with it {head:,} parameters and the only layer that combines channels and positions after the last ReLU; which cost more, this run cannot say.
 - **A weak head:** each class score is now the plain average of one channel of a map that has just passed BatchNorm and a ReLU: an average of non-negative numbers, with no layer combining the channels after pooling. The first epoch fits this: {record.history[0]['train_acc']:.2f} % training accuracy, against {prev.history[0]['train_acc']:.2f} % in step 5.
 - **A restless test curve:** over epochs {half + 1}-{config.epochs} the test accuracy ranges from {min(accs[0]):.2f} to {max(accs[0]):.2f} % and moves by up to {move:.2f} points from one epoch to the next (step 5: {move5:.2f}, at the same learning rate of {config.lr}); the best epoch sits {ours.best_test - tail:.2f} points above the mean of the last {LAST}, so alone it says little.
-- **What the next step should try:** spend the {budget - record.params:,} parameters left under the budget on depth and a learned head: more 3x3 convolutions, so that the last one before the GAP sees {rf7} pixels across instead of {rf6} (an MNIST digit fills a 20-pixel box), and a 1x1 convolution after the GAP that learns how to combine the pooled channels into class scores."""
+- **What the next step should try:** spend the {PARAM_LIMIT - record.params:,} parameters left under the budget on depth and a learned head: more 3x3 convolutions (step 7 adds {b7 - b6} before the pool and {a7 - a6} after it), so that the last one before the GAP sees {rf7} pixels across instead of {rf6} (MNIST's digits were scaled to fit a 20x20-pixel box), and a 1x1 convolution after the GAP that learns how to combine the pooled channels into class scores."""

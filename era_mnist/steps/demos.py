@@ -2,13 +2,15 @@
 weights, the training's own schedule, and whether its head folds away. The rest of each "How it
 works" section needs no step (``era_mnist.utils.mechanisms``)."""
 from dataclasses import dataclass
+from statistics import mean
 
 import torch
 import torch.nn as nn
 
 from ..utils.mechanisms import fold_head, folded_difference, seeded
+from ..utils.train import evaluate
 from .experiment import make_optimizer, make_scheduler
-from .records import record_path, weights_path
+from .records import full_records, record_path, weights_path
 from .table import build
 
 
@@ -27,6 +29,28 @@ def trained_network(step, seed=1, *, network=None, device="cpu"):
     state = torch.load(weights_path(record_path(step, seed, False)), map_location=device, weights_only=True)
     net.load_state_dict(state["model"])
     return net.to(device).eval()
+
+
+def eval_mode_fit(steps, seeds, data):
+    """How closely the final weights of each of ``steps`` and ``seeds`` fit every training image of
+    ``data`` with dropout off (eval mode), beside the test accuracy of the same weights (their last
+    epoch): {step: [(seed, train %, test %)]}. The training accuracy a run prints is counted with
+    dropout on, over an epoch of changing weights; this counts both sets alike."""
+    runs, device = full_records(), data.train_x.device
+    return {step: [(seed, evaluate(trained_network(step, seed, device=device), data.train_x, data.train_y)[1],
+                    runs[step][seed].history[-1]["test_acc"]) for seed in seeds] for step in steps}
+
+
+def format_eval_mode_fit(fit):
+    """``eval_mode_fit``'s table: per step and seed, the training and test accuracy in eval mode and
+    their gap, then each step's means."""
+    lines = [f"{'step':>4}  {'seed':>4}  {'train, eval mode':>16}  {'test':>6}  {'train - test':>12}"]
+    for step, rows in fit.items():
+        lines += [f"{step:>4}  {seed:>4}  {train:>16.2f}  {test:>6.2f}  {train - test:>12.2f}"
+                  for seed, train, test in rows]
+        lines.append(f"{step:>4}  mean  {mean(r[1] for r in rows):>16.2f}  {mean(r[2] for r in rows):>6.2f}  "
+                     f"{mean(r[1] - r[2] for r in rows):>12.2f}")
+    return "\n".join(lines)
 
 
 def onecycle_schedule(config, steps_per_epoch):

@@ -1,5 +1,7 @@
 """What a run's Result says, printed from its record, beside the reference series' figures, and
 its seeds' table (each notebook's Analysis is written by era_mnist.analyses)."""
+from statistics import mean
+
 import torch
 
 from ..utils.results import AVERAGED, LAST, RULE, TARGET, run_summary, seed_summary, spans
@@ -41,6 +43,33 @@ def seed_table(records, key="test_acc"):
     lines.append(f"mean last-{LAST} min {seeds.mean:.2f}, worst seed {seeds.worst:.2f}; "
                  f"holds for {seeds.held} of {len(seeds.rows)} seeds")
     return "\n".join(lines)
+
+
+def format_against(record, runs, base):
+    """``record`` beside the same seed of step ``base`` (``runs``: that step's runs by seed) in the
+    figures an Analysis compares, then step ``base``'s seeds under the rule: what a lesson quotes
+    from the step before is printed on its page, not only drawn in its plots."""
+    other = runs[record.seed]
+    key = AVERAGED if all(AVERAGED in run.history[0] for run in (record, other)) else "test_acc"
+
+    def column(run):
+        h, summary = run.history, run_summary(run)
+        tail = [row["test_acc"] for row in h[-LAST:]]
+        figures = [h[0]["train_acc"], summary.best_train, summary.best_test, min(tail), mean(tail),
+                   h[-1]["train_acc"], h[-1]["test_acc"]]
+        low = min(h, key=lambda row: row["test_loss"])
+        losses = [f"{h[-1][k]:.4f}" for k in ("train_loss", "test_loss")] + [f"{low['test_loss']:.4f} ({low['epoch']})"]
+        averaged = [f"{RULE.measure(h, AVERAGED):.2f}"] if key == AVERAGED else []
+        return [f"{x:.2f}" for x in figures] + losses + averaged
+    names = ["epoch 1 train accuracy %", "best train accuracy %", "best test accuracy %",
+             f"last-{LAST} min test accuracy %", f"last-{LAST} mean test accuracy %",
+             "last epoch train accuracy %", "last epoch test accuracy %", "last epoch train loss",
+             "last epoch test loss", "lowest test loss (epoch)"] + (
+                 [f"last-{LAST} min, averaged weights %"] if key == AVERAGED else [])
+    lines = [f"{f'seed {record.seed}':<34}{f'step {record.step}':>13}{f'step {base}':>13}"]
+    lines += [f"{name:<34}{a:>13}{b:>13}" for name, a, b in zip(names, column(record), column(other))]
+    which = " (averaged weights)" if key == AVERAGED else ""
+    return "\n".join(lines + ["", f"step {base}'s seeds{which}:", seed_table(list(runs.values()), key)])
 
 
 def repeat_line(record, other, what):
