@@ -96,7 +96,8 @@ def is_step_recipe(step, config):
 
 class StudyRow(NamedTuple):
     """One configuration of a study: its trial numbers ("0, 3"), network, parameters, changes to step
-    10's training, seeds, the worst seed's and the mean last-window minimum, the seeds that hold."""
+    10's training, seeds, the worst seed's and the mean last-window minimum, the seeds that hold,
+    and seed 1's minimum (the seed every trial ran first), None where it did not finish."""
     trials: str
     network: str
     params: int
@@ -105,6 +106,7 @@ class StudyRow(NamedTuple):
     worst: float
     mean: float
     held: int
+    first: float | None
 
 
 def study_rows(study, smoke=None):
@@ -113,8 +115,9 @@ def study_rows(study, smoke=None):
     for numbers, records in study_records(study, smoke).items():
         network, changes = recipe(StepConfig(**records[0].config))
         seeds = seed_summary(records, AVERAGED)
+        first = next((row.low for row in seeds.rows if row.seed == 1), None)
         rows.append(StudyRow(numbers, network, records[0].params, changes, len(records), seeds.worst, seeds.mean,
-                             seeds.held))
+                             seeds.held, first))
     return rows
 
 
@@ -122,11 +125,17 @@ def study_text(study, smoke=None):
     """A study's configurations as text: those that trained every study seed (or more) first, the
     best worst seed first; then the ones pruned, stopped short or (hand-listed) given fewer seeds;
     then what the finished runs cost."""
-    lines = [f"{'trials':<8}{'params':>7}{'seeds':>6}{'worst':>7}{'mean':>7}{'hold':>6}  network; changes to step 10"]
-    lines += [f"{numbers:<8}{n:>7,}{seeds:>6}{worst:>7.2f}{mean:>7.2f}{held:>6}  {network}; {changes or 'none'}"
-              for numbers, network, n, changes, seeds, worst, mean, held
+    lines = [f"{'trials':<8}{'params':>7}{'seeds':>6}{'worst':>7}{'mean':>7}{'hold':>6}{'seed 1':>8}  "
+             "network; changes to step 10"]
+    lines += [f"{numbers:<8}{n:>7,}{seeds:>6}{worst:>7.2f}{mean:>7.2f}{held:>6}{seed_one(first):>8}  {network}; "
+              f"{changes or 'none'}" for numbers, network, n, changes, seeds, worst, mean, held, first
               in sorted(study_rows(study, smoke), key=lambda row: (row.seeds < len(STUDY_SEEDS), -row.worst))]
     return "\n".join(lines + [study_cost(study, smoke)])
+
+
+def seed_one(first):
+    """Seed 1's last-window minimum as a table prints it: "-" where seed 1 did not finish."""
+    return "-" if first is None else f"{first:.2f}"
 
 
 def study_cost(study, smoke=None):

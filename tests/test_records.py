@@ -413,24 +413,54 @@ def test_a_new_record_names_its_cpu_and_an_old_one_reads_back_without(tmp_path):
 
 
 def test_the_step_before_is_printed_beside_the_same_seed_with_its_seeds():
-    from era_mnist.steps import format_against
+    from era_mnist.steps import STEPS, format_against
 
-    def run(seed, step, accs, averaged=None):
-        rows = [dict(epoch=e, train_acc=a - 1, test_acc=a, train_loss=0.5 / e, test_loss=0.25 / e, lr=0.1)
-                for e, a in enumerate(accs, 1)]
+    def run(seed, step, accs, losses=(0.1,) * 6, averaged=None):
+        rows = [dict(epoch=e, train_acc=a - 1, test_acc=a, train_loss=loss / 2, test_loss=loss, lr=0.1)
+                for e, (a, loss) in enumerate(zip(accs, losses), 1)]
         for row, avg in zip(rows, averaged or []):
             row["ema_test_acc"] = avg
         return record(step=step, seed=seed, history=rows)
-    ours = run(1, 11, [97.0, 99.0, 99.5, 99.3, 99.4, 99.6])
-    before = {1: run(1, 10, [95.0, 98.0, 99.2, 99.1, 99.0, 99.3]), 2: run(2, 10, [96.0] * 6)}
+    ours = run(1, 11, [97.0, 99.0, 99.5, 99.3, 99.4, 99.6], [0.3, 0.1, 0.05, 0.08, 0.07, 0.09])
+    before = {1: run(1, 10, [95.0, 98.0, 99.2, 99.1, 99.0, 99.3], [0.4, 0.2, 0.1, 0.06, 0.12, 0.11]),
+              2: run(2, 10, [96.0] * 6)}
     text = format_against(ours, before, 10)
-    lines = text.splitlines()
-    assert lines[0].split() == ["seed", "1", "step", "11", "step", "10"]
-    assert "epoch 1 train accuracy % 96.00 94.00" in " ".join(text.split())
-    assert "last-5 min test accuracy % 99.00 98.00" in " ".join(text.split())  # the last five epochs' lowest
-    assert "last epoch test loss 0.0417 0.0417 lowest test loss (epoch) 0.0417 (6) 0.0417 (6)" in " ".join(text.split())
-    assert "step 10's seeds:" in lines and text.rstrip().endswith("holds for 0 of 2 seeds")
-    assert "averaged" not in text  # step 10 here has no averaged weights: the raw ones are compared
-    both = format_against(run(1, 11, [99.5] * 6, [99.6] * 6), {1: run(1, 10, [99.0] * 6, [99.45] * 6)}, 10)
+    flat = " ".join(text.split())
+    assert text.splitlines()[0].split() == ["seed", "1", "step", "11", "step", "10"]
+    for row in ["epoch 1 train accuracy % 96.00 94.00", "epoch 1 test accuracy % 97.00 95.00",
+                "best train accuracy % 98.60 98.30", "best test accuracy % 99.60 99.30",
+                "last-5 min test accuracy % 99.00 98.00", "last-5 mean test accuracy % 99.36 98.92",
+                "last epoch train accuracy % 98.60 98.30", "last epoch test accuracy % 99.60 99.30",
+                "last epoch test loss 0.0900 0.1100", "lowest test loss (epoch) 0.0500 (3) 0.0600 (4)"]:
+        assert row in flat, row
+    assert "step 10's seeds:" in text.splitlines() and text.endswith("holds for 0 of 2 seeds")
+    assert "averaged" not in text and "reference" not in text  # no averaged weights; step 11 has no reference
+    both = format_against(run(1, 11, [99.5] * 6, averaged=[99.6] * 6),
+                          {1: run(1, 10, [99.0] * 6, averaged=[99.45] * 6)}, 10)
     assert "last-5 min, averaged weights % 99.60 99.45" in " ".join(both.split())
-    assert "step 10's seeds (averaged weights):" in both and "holds for 1 of 1 seeds" in both
+    trained, averaged = both.split("step 10's seeds (trained weights):")[1].split("step 10's seeds (averaged weights):")
+    assert trained.rstrip().endswith("holds for 0 of 1 seeds") and averaged.endswith("holds for 1 of 1 seeds")
+    quoted = format_against(run(1, 4, [99.0] * 6), {1: run(1, 3, [98.0] * 6)}, 3)
+    ref = [f"{STEPS[n].reference['best_test']:.2f}" for n in (4, 3)]
+    assert f"the reference's best test accuracy % {ref[0]} {ref[1]}" in " ".join(quoted.split())
+
+
+def test_a_range_test_is_read_where_its_loss_turns():
+    from era_mnist.steps import format_range_readings, range_readings
+    losses = [3.0, 2.0, 1.9, 1.8, 1.7, 1.6, 1.5, 1.4, 1.3, 1.2, 1.1, 0.6, 0.35, 0.3, 0.25,   # falls
+              0.3, 9.0, 0.4, 0.2] + [0.01] * 10   # turns up at batch 15 (0.3 > 1.1 * 0.25), peaks, falls further
+    lrs = [10 ** (-4 + i / 5) for i in range(len(losses))]
+    r = range_readings(losses)
+    assert (r.turn, r.low, r.top, r.end) == (15, 14, 16, 19)
+    assert r.drop == 0 and r.fast == 4   # before the turn: 3.0 - 1.1 falls most over 10 batches, 1.7 / 0.25 steepest
+    assert range_readings([3.0, 2.0, 1.0]).turn == 2   # no turn: the last batch
+    text = format_range_readings(lrs, losses, chosen=0.05)
+    assert f"the turn (a tenth above)        0.30 at lr {lrs[15]:.3f}" in text and text.endswith("lr 0.05")
+    assert f"peak after the turn             9.00 at lr {lrs[16]:.2f}" in text
+
+
+def test_the_eval_mode_fit_table_gives_each_seed_its_gap_and_each_step_its_means():
+    from era_mnist.steps import format_eval_mode_fit
+    lines = format_eval_mode_fit({4: [(1, 99.8, 99.1), (2, 99.6, 99.3)], 5: [(1, 99.5, 99.2)]}).splitlines()
+    assert lines[1].split() == ["4", "1", "99.80", "99.10", "0.70"] and lines[2].split()[-1] == "0.30"
+    assert lines[3].split() == ["4", "mean", "99.70", "99.20", "0.50"] and lines[5].split()[1] == "mean"

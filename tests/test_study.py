@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import optuna
 import pytest
 
-from era_mnist.search import plot_studies, recipe, seed_front, seed_front_text, study_text
+from era_mnist.search import plot_studies, recipe, seed_front, seed_front_text, seed_one, study_text
 from era_mnist.steps import load_record, RecordError, step_config
 from era_mnist.study import STARTS, MarginPruner, StorageError, load_study, search, study_table, suggest, validate
 from era_mnist.utils import AVERAGED, RULE, output_dir
@@ -47,7 +47,12 @@ def test_a_study_trains_its_trials_records_each_run_and_prunes_what_is_over_budg
     [(study_name, numbers, n, _, _, seeds, runs)] = seed_front((1, 2, 7), smoke=True)  # only one ran seed 7
     assert (study_name, numbers, n) == ("under-5000", str(trials[1].number), trials[1].user_attrs["params"])
     assert [row[0] for row in seeds.rows] == [r.seed for r in runs] == [1, 2, 7] and f"{n:,}" in seed_front_text(front)
-    assert study_text("under-5000", smoke=True).splitlines()[-1].startswith("5 finished runs: ")  # 2 trials x 2, seed 7
+    text = study_text("under-5000", smoke=True).splitlines()
+    assert text[-1].startswith("5 finished runs: ")  # 2 trials x 2, seed 7
+    first = [RULE.measure(r.history, AVERAGED) for r in runs if r.seed == 1]   # trial 1's seed 1
+    assert text[0].split()[6:8] == ["seed", "1"] and f"{first[0]:.2f}" == next(
+        line for line in text if line.startswith(numbers + " ")).split()[6]   # the column every trial ran
+    assert seed_one(None) == "-"   # a trial whose seed 1 never finished
 
 
 def test_a_finished_seed_of_the_same_configuration_is_read_back_not_retrained(tmp_path, monkeypatch, capsys):

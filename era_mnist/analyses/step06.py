@@ -24,13 +24,13 @@ def analysis():
     accs = [[h['test_acc'] for h in r.history[half:]] for r in (record, prev)]   # the second half
     move, move5 = [max(abs(b - a) for a, b in zip(a_s, a_s[1:])) for a_s in accs]   # largest epoch-to-epoch move
     tail, drop = statistics.mean(h['test_acc'] for h in record.history[-LAST:]), theirs.best_test - ours.best_test
-    rf6, rf7 = [max(row.rf for row in receptive_field_table(build(n)) if row.layer.startswith('conv')) for n in (6, 7)]
-    def widening(n):   # the convolutions that widen the receptive field, before and after the pool
-        rows = receptive_field_table(build(n))
-        grows = [row.layer.startswith('conv') and row.rf > before.rf for before, row in zip(rows, rows[1:])]
+    tables = {n: receptive_field_table(build(n)) for n in (6, 7)}
+    rf6, rf7 = [max(row.rf for row in tables[n] if row.layer.startswith('conv')) for n in (6, 7)]
+    def widening(rows):   # the 3x3 (not 1x1) convolutions before and after the pool
         cut = [row.layer for row in rows].index('pool')
-        return sum(grows[:cut]), sum(grows[cut:])
-    (b6, a6), (b7, a7) = widening(6), widening(7)
+        return [sum(row.layer.startswith('conv') and row.kernel > 1 for row in part)
+                for part in (rows[:cut], rows[cut:])]
+    (b6, a6), (b7, a7) = widening(tables[6]), widening(tables[7])
     head = build(5).head.weight.numel()   # step 5's 7x7 head
     return provenance(STEP, records) + "\n" + f"""
 - **Result:** {record.params:,} parameters, best train accuracy {ours.best_train:.2f} %, best test accuracy {ours.best_test:.2f} % (epoch {ours.best_epoch}); the reference reports {ref['best_train']:.2f} % and {ref['best_test']:.2f} %, within {off:.2f} points of ours.

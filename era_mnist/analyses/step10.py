@@ -3,7 +3,7 @@ import statistics
 
 from ..ablation import effects
 from ..steps import STEPS, step_config
-from ..steps.experiment import load_range_test
+from ..steps.experiment import load_range_test, range_readings
 from ..steps.records import full_records
 from ..utils.data import load_mnist
 from ..utils.results import AVERAGED, LAST, TARGET, run_summary, seed_summary
@@ -22,11 +22,7 @@ def analysis():
     lrs, losses = load_range_test(STEP)   # the notebook's range test, as it kept it
     per_epoch = -(-len(data.train_y) // config.batch_size)   # batches per epoch
     raw, avg, h, d = seed_summary(records, 'test_acc'), seed_summary(records, AVERAGED), record.history, config.ema_decay
-    turn = next((i for i, x in enumerate(losses) if x > 1.1 * min(losses[:i + 1])), len(losses) - 1)   # rises a tenth
-    low, top = min(range(turn), key=losses.__getitem__), max(range(turn, len(losses)), key=losses.__getitem__)
-    end = min(range(len(losses)), key=losses.__getitem__)   # the lowest loss of the whole test
-    fast = max(range(turn - 10), key=lambda i: losses[i] / losses[i + 10], default=0)   # fastest fall over 10 batches
-    drop = max(range(turn - 10), key=lambda i: losses[i] - losses[i + 10], default=0)   # and in absolute terms
+    turn, low, top, end, fast, drop = range_readings(losses)   # as format_range_readings prints them
     chance = max((r['epoch'] for r in h if r[AVERAGED] < 20), default=0)   # averaged weights near chance until then
     near = next((r['epoch'] for r in h if r['test_acc'] - r[AVERAGED] < 1), None)   # within a point of the trained weights
     images, sd = len(data.test_y) / 100, statistics.stdev(r.history[-1]['test_acc'] for r in records)  # images per point

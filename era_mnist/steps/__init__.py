@@ -9,8 +9,8 @@ data, the training loop, evaluation, receptive fields and plots.
 """
 from .demos import (Folding, eval_mode_fit, folding, format_eval_mode_fit, fresh_network, onecycle_schedule,
                     trained_network)
-from .experiment import (load_range_test, lr_range_test, make_optimizer, make_scheduler, model_and_loader,
-                         run_config, run_seeds, run_step)
+from .experiment import (format_range_readings, load_range_test, lr_range_test, make_optimizer, make_scheduler,
+                         model_and_loader, range_readings, run_config, run_seeds, run_step)
 from .lesson import changes, network_source, show_changes, show_network, show_source
 from .records import (RecordError, RunRecord, full_records, kept_weights, load_record, record_path,
                       save_run)

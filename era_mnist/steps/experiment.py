@@ -4,6 +4,7 @@ import inspect
 import json
 import time
 from dataclasses import asdict, replace
+from typing import NamedTuple
 
 import torch
 
@@ -210,3 +211,44 @@ def load_range_test(step):
     """The committed range test of ``step``: (learning rates, smoothed losses)."""
     kept = json.loads(range_test_path(step, False).read_text())
     return kept["lrs"], kept["losses"]
+
+
+class RangeReadings(NamedTuple):
+    """What a range test's smoothed loss says, as batch indices into its (lrs, losses): the turn,
+    where it first rises a tenth above its lowest so far; its lowest before the turn (``low``), its
+    peak after it (``top``), its lowest of the whole test (``end``); and the start of the 10 batches
+    before the turn where it falls fastest in proportion (``fast``) and in absolute terms (``drop``)."""
+    turn: int
+    low: int
+    top: int
+    end: int
+    fast: int
+    drop: int
+
+
+def range_readings(losses):
+    """``RangeReadings`` of a range test's smoothed ``losses``."""
+    turn = next((i for i, x in enumerate(losses) if x > 1.1 * min(losses[:i + 1])), len(losses) - 1)
+    by_loss = losses.__getitem__
+    return RangeReadings(
+        turn, min(range(turn), key=by_loss), max(range(turn, len(losses)), key=by_loss),
+        min(range(len(losses)), key=by_loss),
+        max(range(turn - 10), key=lambda i: losses[i] / losses[i + 10], default=0),
+        max(range(turn - 10), key=lambda i: losses[i] - losses[i + 10], default=0))
+
+
+def format_range_readings(lrs, losses, chosen):
+    """The readings of a range test as lines: each a smoothed loss and the rate it came at, then
+    the stretches where the loss falls fastest, and ``chosen``, the peak rate the step uses."""
+    r = range_readings(losses)
+    return "\n".join([
+        f"{len(losses)} batches, the rate from {lrs[0]:g} to {lrs[-1]:.2f}; the smoothed training loss:",
+        f"  first batch                     {losses[0]:.2f}",
+        f"  lowest before the turn          {losses[r.low]:.2f} at lr {lrs[r.low]:.3f}",
+        f"  the turn (a tenth above)        {losses[r.turn]:.2f} at lr {lrs[r.turn]:.3f}",
+        f"  peak after the turn             {losses[r.top]:.2f} at lr {lrs[r.top]:.2f}",
+        f"  lowest of the whole test        {losses[r.end]:.2f} at lr {lrs[r.end]:.2f} (batch {r.end + 1})",
+        f"  fastest fall, in proportion     lr {lrs[r.fast]:.3f} to {lrs[r.fast + 10]:.3f}",
+        f"  fastest fall, in absolute terms lr {lrs[r.drop]:.4f} to {lrs[r.drop + 10]:.4f}",
+        f"  the peak the step uses          lr {chosen:g}",
+    ])

@@ -50,26 +50,31 @@ def format_against(record, runs, base):
     figures an Analysis compares, then step ``base``'s seeds under the rule: what a lesson quotes
     from the step before is printed on its page, not only drawn in its plots."""
     other = runs[record.seed]
-    key = AVERAGED if all(AVERAGED in run.history[0] for run in (record, other)) else "test_acc"
+    averaged = all(AVERAGED in run.history[0] for run in (record, other))
+    quoted = all(STEPS[run.step].reference for run in (record, other))  # steps 11 and 12 go beyond it
 
     def column(run):
         h, summary = run.history, run_summary(run)
         tail = [row["test_acc"] for row in h[-LAST:]]
-        figures = [h[0]["train_acc"], summary.best_train, summary.best_test, min(tail), mean(tail),
-                   h[-1]["train_acc"], h[-1]["test_acc"]]
-        low = min(h, key=lambda row: row["test_loss"])
-        losses = [f"{h[-1][k]:.4f}" for k in ("train_loss", "test_loss")] + [f"{low['test_loss']:.4f} ({low['epoch']})"]
-        averaged = [f"{RULE.measure(h, AVERAGED):.2f}"] if key == AVERAGED else []
-        return [f"{x:.2f}" for x in figures] + losses + averaged
-    names = ["epoch 1 train accuracy %", "best train accuracy %", "best test accuracy %",
+        figures = [h[0]["train_acc"], h[0]["test_acc"], summary.best_train, summary.best_test, RULE.measure(h),
+                   mean(tail), h[-1]["train_acc"], h[-1]["test_acc"]]
+        low = min(h, key=lambda row: row["test_loss"])   # the lowest test loss and its epoch
+        losses = [f"{h[-1]['train_loss']:.4f}", f"{h[-1]['test_loss']:.4f}", f"{low['test_loss']:.4f} ({low['epoch']})"]
+        return ([f"{x:.2f}" for x in figures] + losses
+                + ([f"{RULE.measure(h, AVERAGED):.2f}"] if averaged else [])
+                + ([f"{STEPS[run.step].reference['best_test']:.2f}"] if quoted else []))
+    names = ["epoch 1 train accuracy %", "epoch 1 test accuracy %", "best train accuracy %", "best test accuracy %",
              f"last-{LAST} min test accuracy %", f"last-{LAST} mean test accuracy %",
              "last epoch train accuracy %", "last epoch test accuracy %", "last epoch train loss",
              "last epoch test loss", "lowest test loss (epoch)"] + (
-                 [f"last-{LAST} min, averaged weights %"] if key == AVERAGED else [])
-    lines = [f"{f'seed {record.seed}':<34}{f'step {record.step}':>13}{f'step {base}':>13}"]
-    lines += [f"{name:<34}{a:>13}{b:>13}" for name, a, b in zip(names, column(record), column(other))]
-    which = " (averaged weights)" if key == AVERAGED else ""
-    return "\n".join(lines + ["", f"step {base}'s seeds{which}:", seed_table(list(runs.values()), key)])
+                 [f"last-{LAST} min, averaged weights %"] if averaged else []) + (
+                 ["the reference's best test accuracy %"] if quoted else [])
+    lines = [f"{f'seed {record.seed}':<36}{f'step {record.step}':>13}{f'step {base}':>13}"]
+    lines += [f"{name:<36}{a:>13}{b:>13}" for name, a, b in zip(names, column(record), column(other))]
+    for key, which in ([("test_acc", " (trained weights)"), (AVERAGED, " (averaged weights)")] if averaged
+                       else [("test_acc", "")]):
+        lines += ["", f"step {base}'s seeds{which}:", seed_table(list(runs.values()), key)]
+    return "\n".join(lines)
 
 
 def repeat_line(record, other, what):
