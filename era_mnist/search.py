@@ -115,9 +115,8 @@ def study_rows(study, smoke=None):
     for numbers, records in study_records(study, smoke).items():
         network, changes = recipe(StepConfig(**records[0].config))
         seeds = seed_summary(records, AVERAGED)
-        first = next((row.low for row in seeds.rows if row.seed == 1), None)
         rows.append(StudyRow(numbers, network, records[0].params, changes, len(records), seeds.worst, seeds.mean,
-                             seeds.held, first))
+                             seeds.held, seeds.low_of(1)))
     return rows
 
 

@@ -139,3 +139,8 @@ def test_the_rule_judges_the_last_window_at_the_target_inclusive():
     assert not RULE.holds(history[:-1] + [dict(epoch=6, test_acc=99.39)])
     assert RULE.holds([dict(epoch=1, test_acc=10.0)] + history[1:])  # before the window: not judged
     assert str(RULE.target) in RULE.label and str(RULE.window) in RULE.label
+
+
+def test_a_seed_is_found_by_its_number_not_its_place():
+    rows = [SeedRow(2, 99.3, 99.4, 99.3), SeedRow(1, 99.5, 99.6, 99.5)]   # seed 1 second
+    assert SeedSummary(rows, 99.4, 99.3, 1).low_of(1) == 99.5 and SeedSummary(rows, 99.4, 99.3, 1).low_of(3) is None

@@ -32,7 +32,7 @@ def facts():
     f.ours, f.raw = seed_summary(f.records, AVERAGED), seed_summary(f.records, 'test_acc')
     f.runs = {n: seed_summary(rs, AVERAGED) for n, rs in f.found.items()}
     f.size = {n: rs[0].params for n, rs in f.found.items()}
-    f.one = {n: s.rows[0].low for n, s in f.runs.items()}   # seed 1's last-5 minimum: every candidate ran it
+    f.one = {n: s.low_of(1) for n, s in f.runs.items()}   # seed 1's last-5 minimum: every candidate ran it
     f.ten = list(full_records()[10].values())   # step 10's seeds 1-5: the yardstick
     f.ten_avg, f.ten_raw = seed_summary(f.ten, AVERAGED), seed_summary(f.ten, 'test_acc')
     f.sd, f.sd11 = (statistics.stdev(row.low for row in s.rows) for s in (f.ten_avg, f.ours))   # one seed's spread

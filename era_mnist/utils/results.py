@@ -84,6 +84,10 @@ class SeedSummary:
     worst: float
     held: int
 
+    def low_of(self, seed):
+        """The last-window minimum of ``seed``, None where it did not run."""
+        return next((row.low for row in self.rows if row.seed == seed), None)
+
     @property
     def worst_seeds(self):
         """Every seed at the lowest last-5 minimum, as text: "seed 17", "seeds 6, 19" (a tie)."""
