@@ -144,3 +144,10 @@ def test_the_rule_judges_the_last_window_at_the_target_inclusive():
 def test_a_seed_is_found_by_its_number_not_its_place():
     rows = [SeedRow(2, 99.3, 99.4, 99.3), SeedRow(1, 99.5, 99.6, 99.5)]   # seed 1 second
     assert SeedSummary(rows, 99.4, 99.3, 1).low_of(1) == 99.5 and SeedSummary(rows, 99.4, 99.3, 1).low_of(3) is None
+
+
+def test_the_lowest_test_loss_is_the_whole_row_of_its_epoch():
+    from era_mnist.utils.results import lowest_test_loss
+    history = [dict(epoch=e, test_loss=loss, test_acc=acc)
+               for e, (loss, acc) in enumerate([(0.05, 98.0), (0.02, 99.0), (0.03, 99.2)], 1)]
+    assert lowest_test_loss(history) == dict(epoch=2, test_loss=0.02, test_acc=99.0)   # not the best accuracy's

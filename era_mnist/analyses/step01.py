@@ -4,7 +4,7 @@ import torch
 from ..steps import STEPS, build, step_config
 from ..steps.records import full_records
 from ..utils.mechanisms import shapes_through
-from ..utils.results import LAST, RULE, TARGET, run_summary
+from ..utils.results import LAST, RULE, TARGET, lowest_test_loss, run_summary
 from .shared import provenance
 
 
@@ -17,7 +17,7 @@ def analysis():
     h, run, end = record.history, run_summary(record), record.history[-1]
     move = RULE.movement(h)  # this run's own noise: its largest epoch-to-epoch change, last epochs
     d = run.best_test - ref["best_test"]
-    lo = min(h, key=lambda e: e["test_loss"])  # the epoch with the lowest test loss
+    lo = lowest_test_loss(h)
     after = h[lo["epoch"]:]  # the epochs after it
     gain = max((e["test_acc"] for e in after), default=lo["test_acc"]) - lo["test_acc"]
     gap = end["train_acc"] - end["test_acc"]

@@ -5,7 +5,7 @@ import torch
 
 from ..steps import STEPS, build, step_config
 from ..steps.records import full_records
-from ..utils.results import LAST, RULE, TARGET, run_summary
+from ..utils.results import LAST, RULE, TARGET, lowest_test_loss, run_summary
 from .shared import provenance
 
 
@@ -21,7 +21,7 @@ def analysis():
     relus = sum(isinstance(m, torch.nn.ReLU) for m in build(STEP).modules())
     convs, light = ([m for m in build(n).modules() if isinstance(m, torch.nn.Conv2d)] for n in (2, 3))
     big = sum(sorted(m.weight.numel() for m in convs)[-2:])  # the two largest convolutions' parameters
-    lo, lo1 = (min(r.history, key=lambda e: e["test_loss"]) for r in (record, prev))  # lowest test loss
+    lo, lo1 = (lowest_test_loss(r.history) for r in (record, prev))
     printed = {"test_loss": 4, "test_acc": 2}  # the decimals the per-epoch lines print: average what the student sees
     early, late = ({k: statistics.mean(round(e[k], d) for e in rows) for k, d in printed.items()}
                    for rows in (h[-2 * LAST:-LAST], h[-LAST:]))  # the five epochs before the last five, the last five

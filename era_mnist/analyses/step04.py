@@ -5,7 +5,7 @@ import torch
 
 from ..steps import STEPS, build, step_config
 from ..steps.records import full_records
-from ..utils.results import TARGET, run_summary
+from ..utils.results import TARGET, lowest_test_loss, run_summary
 from .shared import provenance, seeds_against, seeds_bullet
 
 
@@ -23,7 +23,7 @@ def analysis():
     gap = [e['train_acc'] - e['test_acc'] for e in h]
     opens = next((i for i in range(len(h)) if all(g > 0 for g in gap[i:])), len(h) // 2)   # train above test from here on
     test = [e['test_acc'] for e in h[opens:]]
-    low = min(h[opens:], key=lambda e: e['test_loss'])   # the lowest test loss once the gap has opened
+    low = lowest_test_loss(h[opens:])   # once the gap has opened
     climbs = all(b['train_acc'] > a['train_acc'] for a, b in zip(h[opens:], h[opens + 1:]))
     train_epoch = max(h, key=lambda e: e['train_acc'])['epoch']
     drop = [m.p for m in build(5).modules() if isinstance(m, torch.nn.Dropout)]   # what step 5 adds

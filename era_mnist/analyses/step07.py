@@ -6,7 +6,7 @@ from ..model import CapacityAblation
 from ..steps import STEPS, build, step_config
 from ..steps.records import full_records
 from ..utils.layers import receptive_field_table
-from ..utils.results import TARGET, run_summary
+from ..utils.results import TARGET, lowest_test_loss, run_summary
 from .shared import provenance, seeds_against, seeds_bullet
 
 
@@ -33,7 +33,7 @@ def analysis():
     prev, s4, hist = full_records()[6][1], full_records()[4][1], record.history   # step 6 and step 4, seed 1
     run, before, ref = run_summary(record), run_summary(prev), STEPS[STEP].reference
     gain, above = run.best_test - before.best_test, sum(h['test_acc'] > h['train_acc'] for h in hist)
-    low = min(hist, key=lambda h: h['test_loss'])   # the epoch of the lowest test loss
+    low = lowest_test_loss(hist)
     net = build(STEP)
     def size(*parts): return sum(p.numel() for m in parts for p in m.parameters())
     ones, c7, classes = size(net.trans, net.head), net.conv7[0], net.head[0].out_channels   # 1x1s with their BN

@@ -6,7 +6,7 @@ from ..steps.demos import trained_network
 from ..steps.records import full_records
 from ..utils.data import load_mnist
 from ..utils.mechanisms import mode_accuracies
-from ..utils.results import TARGET, run_summary
+from ..utils.results import TARGET, lowest_test_loss, run_summary
 from .shared import one_thread, provenance, seeds_against, seeds_bullet
 
 
@@ -30,7 +30,7 @@ def analysis():
     d_best, d_final = run.best_test - before.best_test, hist[-1]['test_acc'] - prev.history[-1]['test_acc']
     higher = sum(a['train_acc'] > b['train_acc'] for a, b in zip(hist, prev.history))   # epochs above step 7's
     above = sum(h['test_acc'] > h['train_acc'] for h in hist)   # epochs with test above train
-    low, low7 = (min(h, key=lambda r: r['test_loss']) for h in (hist, prev.history))   # lowest test loss
+    low, low7 = (lowest_test_loss(h) for h in (hist, prev.history))
     half = hist[(len(hist) - 1) // 2:]   # the second half of the run
     jitter = statistics.mean(abs(a['test_loss'] - b['test_loss']) for a, b in zip(half, half[1:]))
     top = max(hist, key=lambda h: h['train_acc'])['epoch']   # the epoch of the best training accuracy

@@ -3,7 +3,7 @@ import statistics
 
 from ..steps import STEPS, config_changes, step_config
 from ..steps.records import full_records
-from ..utils.results import LAST, RULE, TARGET, run_summary
+from ..utils.results import LAST, RULE, TARGET, lowest_test_loss, run_summary
 from .shared import provenance, seeds_against, seeds_bullet
 
 
@@ -24,7 +24,7 @@ def analysis():
     met = min(gains) > 2 * seed_sd   # every gain beyond twice the spread between this step's seeds
     lower = sum(a['train_acc'] < b['train_acc'] for a, b in zip(hist, prev.history))   # epochs below step 8's
     above = sum(h['test_acc'] > h['train_acc'] for h in hist)   # epochs with test above train
-    low, low8 = (min(h, key=lambda r: r['test_loss']) for h in (hist, prev.history))   # lowest test loss
+    low, low8 = (lowest_test_loss(h) for h in (hist, prev.history))
     half, half8 = (h[(len(h) - 1) // 2:] for h in (hist, prev.history))   # the second half of each run
     top, nxt = max(hist, key=lambda h: h['train_acc'])['epoch'], step_config(10)
     return provenance(STEP, records) + "\n" + f"""

@@ -1,6 +1,7 @@
 """Step 11's Analysis, how small a network can be and still hold, from the search's and the studies'
 records: the lesson (``analysis``) and the search's and the study's details (``appendix``)."""
 import statistics
+from dataclasses import fields
 from types import SimpleNamespace
 
 from ..search import HAND_LISTED, STUDIES, recipe, seed_front, step_runs, study_records, widths
@@ -32,6 +33,7 @@ def facts():
     f.ours, f.raw = seed_summary(f.records, AVERAGED), seed_summary(f.records, 'test_acc')
     f.runs = {n: seed_summary(rs, AVERAGED) for n, rs in f.found.items()}
     f.size = {n: rs[0].params for n, rs in f.found.items()}
+    f.net = {n: StepConfig(**rs[0].config).net for n, rs in f.found.items()}
     f.one = {n: s.low_of(1) for n, s in f.runs.items()}   # seed 1's last-5 minimum: every candidate ran it
     f.ten = list(full_records()[10].values())   # step 10's seeds 1-5: the yardstick
     f.ten_avg, f.ten_raw = seed_summary(f.ten, AVERAGED), seed_summary(f.ten, 'test_acc')
@@ -58,6 +60,17 @@ def label(record):
             f"{record.params:,} parameters)")
 
 
+def hand_listed(f, *changed, **net):
+    """The hand-listed trial of the network widths ``net`` whose training differs from step 10's in
+    the fields ``changed`` and no others: a trial found by what it tried, not by its number."""
+    base = step_config(10)
+    trained = {n: {field.name for field in fields(config) if field.name not in ('step', 'arch', 'net')
+                   and getattr(config, field.name) != getattr(base, field.name)}
+               for n, config in ((n, StepConfig(**rs[0].config)) for n, rs in f.found.items())}
+    [trial] = [n for n in f.found if f.net[n] == net and trained[n] == set(changed)]
+    return trial
+
+
 def judge(f, x):
     """A difference against twice one seed's spread."""
     return 'within twice the spread' if abs(x) < 2 * f.spread else 'more than twice the spread'
@@ -73,7 +86,8 @@ def analysis(f):
     small, five = f.smallest, f.five
     step12 = small.network == network_name(12) and not small.changes   # step 12's network and training
     under = [n for n, runs in f.study.items() if len(runs) >= 2 and seed_summary(runs[:2], AVERAGED).held == 2]
-    base, sep, wide = '1', '2', '13'   # hand-listed trials: c1=8, c2=12; separable; c1=10, c2=14, batch 64
+    base, sep = hand_listed(f, c1=8, c2=12), hand_listed(f, c1=12, c2=20, separable=True)
+    wide = hand_listed(f, 'batch_size', c1=10, c2=14)
     return provenance(STEP, f.records, f'Data/search/{HAND_LISTED}/') + "\n" + f"""
 - **The answer: {small.params:,} parameters, and the Target was not reached.** Of the configurations trained on all ten of seeds 1-10 (the table above), the smallest that holds on every one is {small.network} with {"step 12's recipe (it is step 12's network)" if step12 else 'its own training'}, trial {small.trials} of the study {small.study}: worst seed {small.summary.worst:.2f} %, mean {small.summary.mean:.2f} %. Every smaller configuration trained on the same ten seeds loses at least one, and of the study's configurations under {f.budget:,} parameters {'none holds even on seeds 1 and 2' if not under else str(len(under)) + ' hold on seeds 1 and 2'}.
 - **Five seeds would have said more than is true.** {f"On seeds 1-5 alone, {', '.join(f'trial {row.trials} of {row.study} ({row.params:,})' for row in five)} would have held; seeds 6-10 rule {'them' if len(five) > 1 else 'it'} out. " if five else 'No smaller configuration holds even on seeds 1-5. '}This is why the series chooses on a few seeds and states its claim on seeds the choice did not see.
@@ -89,10 +103,12 @@ def appendix(f):
     best_score = f.far == max(f.study, key=lambda n: seed_summary(f.study[n][:2], AVERAGED).worst)
     close = max((n for n in f.found if f.size[n] < 5000), key=lambda n: f.runs[n].worst)   # under the budget
     held = [n for n, s in f.runs.items() if s.held == len(s.rows) and f.size[n] < f.ten[0].params]
-    base, sep, wide, narrow = '1', '2', '13', '0'   # hand-listed trials: c1=8, c2=12; separable; 10, 14; 8, 10
-    base64, narrow64 = '7', '6'   # base and narrow at batch 64
-    before = ['10', '12']   # channels added before the pool (c1=10, c2=12; c1=12, c2=12): against OURS and wide
-    shift, peak, warm = '3', '4', '5'   # base with shifts, a peak of 0.1, a warm-up of 20 %: seed 1 only
+    base, narrow = hand_listed(f, c1=8, c2=12), hand_listed(f, c1=8, c2=10)   # step 10's training
+    sep = hand_listed(f, c1=12, c2=20, separable=True)
+    base64, narrow64 = (hand_listed(f, 'batch_size', **f.net[n]) for n in (base, narrow))   # at batch 64
+    wide = hand_listed(f, 'batch_size', c1=10, c2=14)
+    before = [hand_listed(f, 'batch_size', c1=c1, c2=12) for c1 in (10, 12)]   # against OURS and wide
+    shift, peak, warm = (hand_listed(f, name, **f.net[base]) for name in ('max_shift', 'max_lr', 'pct_start'))
     runs, one, record = f.runs, f.one, f.record
     small_steps = sum(abs(b - a) < f.se_diff for a, b in zip(f.means, f.means[1:]))   # within the noise
     best_below = max(below, key=lambda row: row.summary.mean)

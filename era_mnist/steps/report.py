@@ -4,7 +4,7 @@ from statistics import mean
 
 import torch
 
-from ..utils.results import AVERAGED, LAST, RULE, TARGET, run_summary, seed_summary, spans
+from ..utils.results import AVERAGED, LAST, RULE, TARGET, lowest_test_loss, run_summary, seed_summary, spans
 from ..utils.train import device_name
 from .table import STEPS
 
@@ -58,7 +58,7 @@ def format_against(record, runs, base):
         tail = [row["test_acc"] for row in h[-LAST:]]
         figures = [h[0]["train_acc"], h[0]["test_acc"], summary.best_train, summary.best_test, RULE.measure(h),
                    mean(tail), h[-1]["train_acc"], h[-1]["test_acc"]]
-        low = min(h, key=lambda row: row["test_loss"])   # the lowest test loss and its epoch
+        low = lowest_test_loss(h)
         losses = [f"{h[-1]['train_loss']:.4f}", f"{h[-1]['test_loss']:.4f}", f"{low['test_loss']:.4f} ({low['epoch']})"]
         return ([f"{x:.2f}" for x in figures] + losses
                 + ([f"{RULE.measure(h, AVERAGED):.2f}"] if averaged else [])

@@ -53,6 +53,11 @@ def best(history, key="test_acc"):
     return row[key], row["epoch"]
 
 
+def lowest_test_loss(history):
+    """The epoch's row (all its columns) with the lowest test loss: where a test curve stops improving."""
+    return min(history, key=lambda row: row["test_loss"])
+
+
 @dataclass(frozen=True)
 class RunSummary:
     """What one run comes to: its best train accuracy, best ``key`` accuracy and epoch, the epochs at target."""
