@@ -190,12 +190,16 @@ def effects(step, seeds=ABLATION_SEEDS):
 
 
 def effects_table(rows):
-    """The ablation as a text table: per change undone, each seed's measure, the mean, the mean
-    difference from the step's own seeds with its 95 % margin, and the verdict; under it, how many
-    verdicts chance alone would give among the rows judged."""
+    """The ablation as a text table: first the step's own seeds (nothing undone), then per change
+    undone, each seed's measure, the mean, the mean difference from the step's own seeds with its
+    95 % margin, and the verdict; under it, how many verdicts chance alone would give among the rows judged."""
     seeds = sorted({s for r in rows for s in (*r.lows, *r.missing)})
+    own = {s: low for r in rows for s, low in r.own.items()}
     lines = [f"{'change undone':<16}" + "".join(f"{f'seed {s}':>8}" for s in seeds)
              + f"{'mean':>8}{'vs own':>9}{'95 %':>8}  verdict"]
+    if own:
+        lines.append(f"{'none (own)':<16}" + "".join(f"{own[s]:>8.2f}" if s in own else f"{'-':>8}" for s in seeds)
+                     + f"{sum(own.values()) / len(own):>8.2f}")
     for r in rows:
         cells = "".join(f"{r.lows[s]:>8.2f}" if s in r.lows else f"{'-':>8}" for s in seeds)
         if r.lows:

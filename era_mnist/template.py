@@ -68,8 +68,8 @@ def step_notebook(step):
         code("model, record, _ = run_step(config, seed=SEEDS[0], device=device, data=data)"),
         code("# Seeds 2 and 3: trained here, or loaded from their records when the same configuration made them.\n"
              "records = [record] + run_seeds(config, SEEDS[1:], device=device, data=data)"),
-        md(RESULT + f"\n\nLast, seed 1 beside step {base}'s seed 1, the run this step changes, in the figures "
-           f"the Analysis compares, then step {base}'s seeds under the same rule."),
+        md(RESULT + f"\n\nLast, this run beside step {base}'s seed 1, the run this step changes, row by row, "
+           f"then step {base}'s seeds under the same rule: the numbers the Analysis compares."),
         code("print(format_result(record))"),
         code("print(seed_table(records))   # every seed under the rule"),
         code(f"previous = own_runs({base})   # step {base}'s runs by seed: the runs this step changes\n"

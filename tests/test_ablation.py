@@ -81,6 +81,7 @@ def test_the_table_shows_every_change_and_what_is_not_run_yet():
             Effect(Change("later", "x", {}), {}, {}, (1, 2, 3), ())]
     table = effects_table(rows)
     assert "99.20" in table and "-0.300" in table and "carried" in table
+    assert table.splitlines()[1].split() == ["none", "(own)", "99.40", "99.50", "99.60", "99.50"]  # what vs own compares
     assert table.splitlines()[-1].startswith("later") and "not run yet" in table  # one row judged: no footer
     two = effects_table(rows[:1] * 2)
     assert "of 2 rows with no real effect, 0.1 would pass their margin by chance" in two.splitlines()[-1]

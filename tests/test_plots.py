@@ -133,3 +133,11 @@ def test_the_most_confused_pairs_are_the_largest_counts_off_the_diagonal():
     matrix = confusion_matrix(preds, labels)
     assert most_confused(matrix, 3)[0] == (4, 9, 2)
     assert sorted(most_confused(matrix, 3)[1:]) == [(7, 1, 1), (9, 4, 1)]
+
+
+def test_a_pair_tied_with_the_last_of_the_most_confused_is_not_dropped():
+    from era_mnist.utils import confusion_matrix, most_confused
+    matrix = confusion_matrix(torch.tensor([9, 9, 4, 1]), torch.tensor([4, 4, 9, 7]))  # 4 -> 9 twice; two once
+    assert most_confused(matrix, 1) == [(4, 9, 2)]
+    assert most_confused(matrix, 2)[0] == (4, 9, 2) and sorted(most_confused(matrix, 2)[1:]) == [(7, 1, 1), (9, 4, 1)]
+    assert most_confused(confusion_matrix(torch.tensor([1, 2]), torch.tensor([1, 2])), 3) == []  # no mistakes

@@ -215,6 +215,15 @@ def test_weights_go_with_their_record_and_never_outlive_it(tmp_path, monkeypatch
     assert not records.weights_path(tmp_path / "step10_seed3.json").exists()
 
 
+def test_the_fingerprint_reads_what_computes_not_docstrings_or_comments():
+    source = 'def f(x):\n    """Twice x."""\n    return 2 * x  # doubled\n'
+    assert experiment.code_only(source) == "def f(x):\n    return 2 * x"
+    assert experiment.code_only(source.replace("Twice", "Double").replace("doubled", "twice")) == \
+        experiment.code_only(source)
+    assert experiment.code_only(source.replace("2 * x", "3 * x")) != experiment.code_only(source)
+    assert experiment.code_only("Net(\n  (conv): Conv2d(1, 8)\n)") == "Net(\n  (conv): Conv2d(1, 8)\n)"  # a repr
+
+
 def test_the_training_code_fingerprint_names_the_network_and_is_stable():
     assert experiment.training_code(step_config(10)) == experiment.training_code(step_config(10))
     assert experiment.training_code(step_config(10)) != experiment.training_code(step_config(4))

@@ -46,11 +46,20 @@ def seeds_bullet(base_step, seeds):
     verdict = (('more than twice the spread between seeds: an effect of the step' if abs(moved) > 2 * sd else
                 'within twice the spread between seeds: no effect the seeds can show') if sd
                else 'with one seed, no spread to judge it by')
+    stand_in = f" (step {base_step} ran one seed: this step's spread stands in for both)" if sd and len(those.rows) == 1 else ""
+    shared = [row.seed for row in these.rows if those.low_of(row.seed) is not None]
+    diffs = [these.low_of(seed) - those.low_of(seed) for seed in shared]   # seed by seed
+    same = len(diffs) > 1 and (all(d > 0 for d in diffs) or all(d < 0 for d in diffs))
+    lead = same and abs(moved) <= 2 * sd   # one sign on every seed, yet within the spread
+    paired = (f" Seed by seed ({', '.join(map(str, shared))}) it moves by {', '.join(f'{d:+.2f}' for d in diffs)}"
+              + (f": {'higher' if diffs[0] > 0 else 'lower'} on every one, a lead for more seeds (chance alone gives "
+                 f"one sign on all {len(diffs)} one time in {2 ** (len(diffs) - 1)})." if lead else ".")
+              if len(diffs) > 1 else "")
     return (f"- **Seeds {these.seeds}:** the lowest test accuracy of the last {LAST} epochs averages {these.mean:.2f} % "
             f"(worst {these.worst:.2f} %, {these.worst_seeds}), and differs by {sd:.2f} points from seed to seed "
             f"(standard deviation); step {base_step}'s "
             f"{'seeds ' + those.seeds if len(those.rows) > 1 else 'one seed'}: {those.mean:.2f} %. The step moves it "
-            f"by {round(these.mean, 2) - round(those.mean, 2):+.2f} points, {verdict}. "
+            f"by {round(these.mean, 2) - round(those.mean, 2):+.2f} points, {verdict}{stand_in}.{paired} "
             "The bullets below follow seed 1, whose curves the plots show.")
 
 

@@ -1,8 +1,12 @@
 """The one function that runs a step's configuration and writes its record, and its parts."""
+import ast
 import hashlib
 import inspect
+import io
 import json
+import textwrap
 import time
+import tokenize
 from dataclasses import asdict, replace
 from typing import NamedTuple
 
@@ -70,10 +74,33 @@ def training_sources(config):
     return parts
 
 
+def code_only(source):
+    """``source`` without its docstrings, comments and blank lines: what computes, as written. Cut by
+    the positions ``ast`` and ``tokenize`` give, so the text (and a fingerprint of it) is the same
+    under every Python that reads it. A part that is no Python source (a repr) is kept whole."""
+    source = textwrap.dedent(source)
+    lines = source.splitlines()
+    try:
+        tree = ast.parse(source)
+        cut = [(t.start, t.end) for t in tokenize.generate_tokens(io.StringIO(source).readline)
+               if t.type == tokenize.COMMENT]
+    except (SyntaxError, tokenize.TokenError):
+        return source
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            cut.append(((body[0].lineno, body[0].col_offset), (body[0].end_lineno, body[0].end_col_offset)))
+    for (row, col), (end_row, end_col) in sorted(cut, reverse=True):  # from the end: earlier positions hold
+        lines[row - 1:end_row] = [lines[row - 1][:col] + lines[end_row - 1][end_col:]]
+    return "\n".join(line.rstrip() for line in lines if line.strip())
+
+
 def training_code(config):
-    """A fingerprint of ``training_sources(config)``. A kept run is reused only while it matches;
-    any edit to those sources (a docstring too) trains it again."""
-    return hashlib.sha256("\n".join(training_sources(config)).encode()).hexdigest()[:16]
+    """A fingerprint of ``training_sources(config)`` as ``code_only`` reads them. A kept run is
+    reused only while it matches: an edit to what computes trains it again, one to a docstring or
+    a comment does not."""
+    return hashlib.sha256("\n".join(map(code_only, training_sources(config))).encode()).hexdigest()[:16]
 
 
 def reuse_run(config, seed, code, model, ema):

@@ -7,9 +7,11 @@ import torch.nn.functional as F
 
 
 def affine(x, degrees, shift=None, fill=0.0, scale=None):
-    """Rotate image i of ``x`` (N, C, H, W) by ``degrees[i]`` about the centre, zoom it by
-    ``scale[i]`` (1: unchanged), then shift it by ``shift[i]`` (fractions of the image size, x
-    and y). Pixels that come in from outside take the value ``fill``."""
+    """Turn image i of ``x`` (N, C, H, W) by ``degrees[i]`` about the centre (counter-clockwise
+    on the screen), zoom it by ``scale[i]`` (1: unchanged) and shift it by minus ``shift[i]``
+    (fractions of the image size, x and y): the grid says where each output pixel reads the
+    input, so the content moves the other way. Pixels that come in from outside take the value
+    ``fill``."""
     angle = degrees * (math.pi / 180)
     cos, sin = angle.cos(), angle.sin()
     if scale is not None:  # the grid samples the input: a zoom by s reads 1/s as far out

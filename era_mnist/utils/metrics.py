@@ -21,12 +21,18 @@ def confusion_matrix(preds, labels, classes=10):
 
 
 def most_confused(matrix, n=3):
-    """The ``n`` largest off-diagonal counts of a confusion matrix, as (true, predicted, count), the
-    largest first: which digit the network takes for which, most often."""
+    """The ``n`` largest off-diagonal counts of a confusion matrix, and any tied with the last of
+    them, as (true, predicted, count), the largest first: which digit the network takes for which,
+    most often."""
     off = matrix.clone()
     off.fill_diagonal_(0)
-    counts, index = off.flatten().topk(min(n, int((off > 0).sum())))  # mistakes only
-    return [(int(i) // matrix.shape[1], int(i) % matrix.shape[1], int(c)) for c, i in zip(counts, index)]
+    counts = off.flatten()
+    mistakes = int((counts > 0).sum())
+    if not mistakes:
+        return []
+    floor = max(int(counts.topk(min(n, mistakes)).values[-1]), 1)  # the n-th count: its ties go too
+    pairs = [(int(i) // matrix.shape[1], int(i) % matrix.shape[1], int(counts[i])) for i in (counts >= floor).nonzero()]
+    return sorted(pairs, key=lambda pair: -pair[2])
 
 
 def misclassified(preds, labels, limit=None):
