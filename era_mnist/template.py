@@ -76,7 +76,11 @@ def step_notebook(step):
              f"print(format_against(record, previous, {base}))"),
         md(f"### Plots\n\nThis run's curves over step {base}'s seed 1 (dashed: its train and test curves; loss and "
            "error, 100 - accuracy, on log scales), then the test digits this network gets wrong, the ones it was "
-           "surest of first (above each: true -> predicted, and the probability it gave that wrong answer)."),
+           "surest of first (above each: true -> predicted, and the probability it gave that wrong answer). The "
+           "training curves are counted as the network trains (the panel titles' *as trained*): each epoch's "
+           "figure averages its batches while the weights still change, with dropout on where the network has "
+           "it and on the augmented digits where the step augments; the test curves use the weights at the "
+           "epoch's end, in eval mode."),
         code("plot_history(record.history, title=record.label(), save=figure_path(record, \"curves\"),\n"
              f"             previous=(\"step {base}, seed 1\", previous[1].history));"),
         code("show_mistakes(model, data, record);"),
