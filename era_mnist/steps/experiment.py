@@ -117,9 +117,8 @@ def reuse_run(config, seed, code, model, ema):
     model.load_state_dict(state["model"])
     if ema is not None:
         ema.load_state_dict(state["ema"])
-    print(f"Not retrained: {repo_relative(path)} and its weights were made by this training code "
-          f"({record.device}, {record.wall_seconds:.0f} s, commit {record.git_commit}); "
-          "`python -m era_mnist reproduce --retrain` trains it again. Its epochs:", flush=True)
+    print(f"Not retrained: {repo_relative(path)} and its weights, made by this training code "
+          "(`reproduce --retrain` trains it again). Its epochs:", flush=True)
     for row in record.history:
         print(format_epoch(row, config.epochs), flush=True)
     return record
@@ -183,8 +182,7 @@ def run_seeds(config, seeds, device=None, data=None):
         path = None if data.smoke else record_path(config.step, seed, "evidence")
         record = load_record(path) if path and path.exists() else None
         if record and StepConfig(**record.config) == config:
-            print(f"seed {seed}: loaded {path.name} ({record.mode} run on {record.device}, "
-                  f"commit {record.git_commit})")
+            print(f"seed {seed}: loaded {path.name} ({record.mode} run on {record.device})")
         else:
             record = run_step(config, seed, device, data)[1]
         records.append(record)
