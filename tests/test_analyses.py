@@ -105,3 +105,19 @@ def test_the_one_seed_yardstick_is_the_largest_move_between_epochs_of_the_window
     history[1]["test_acc"] = 98.0  # the epoch before the window: a jump into the window is not inside it
     assert RULE.movement(history) == pytest.approx(0.3)
     assert analyses.step01.analysis().count(f"{RULE.movement(reproduce.full_records()[1][1].history):.2f} points") == 1
+
+
+def test_the_seeds_bullet_reads_seed_by_seed_and_says_when_a_step_ran_one_seed():
+    from era_mnist.analyses.shared import seeds_against, seeds_bullet
+    from types import SimpleNamespace
+
+    def runs(lows):   # records whose last-5 minimum is each low, seeds 1, 2, ...
+        return [SimpleNamespace(seed=s, history=[dict(epoch=e, test_acc=low) for e in range(1, 6)])
+                for s, low in enumerate(lows, 1)]
+    lower = seeds_bullet(8, seeds_against(runs([99.10, 99.22, 99.20]), runs([99.15, 99.26, 99.25])))
+    assert "-0.05, -0.04, -0.05" in lower and "lower on every one, a lead for more seeds" in lower
+    assert "within twice the spread" in lower and "one time in 4" in lower
+    mixed = seeds_bullet(8, seeds_against(runs([99.3, 99.1, 99.2]), runs([99.2, 99.2, 99.2])))
+    assert "+0.10, -0.10, +0.00." in mixed and "lead" not in mixed
+    one = seeds_bullet(2, seeds_against(runs([98.2, 98.3, 98.25]), runs([98.8])))
+    assert "step 2 ran one seed: this step's spread stands in for both" in one and "Seed by seed (1)" not in one
