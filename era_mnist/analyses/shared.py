@@ -59,7 +59,7 @@ def seeds_bullet(base_step, seeds):
             f"(worst {these.worst:.2f} %, {these.worst_seeds}), and differs by {sd:.2f} points from seed to seed "
             f"(standard deviation); step {base_step}'s "
             f"{'seeds ' + those.seeds if len(those.rows) > 1 else 'one seed'}: {those.mean:.2f} %. The step moves it "
-            f"by {round(these.mean, 2) - round(those.mean, 2):+.2f} points, {verdict}{stand_in}.{paired} "
+            f"by {moved:+.2f} points, {verdict}{stand_in}.{paired} "
             "The bullets below follow seed 1, whose curves the plots show.")
 
 
