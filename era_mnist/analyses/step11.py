@@ -1,11 +1,10 @@
 """Step 11's Analysis, how small a network can be and still hold, from the search's and the studies'
 records: the lesson (``analysis``) and the search's and the study's details (``appendix``)."""
 import statistics
-from dataclasses import fields
 from types import SimpleNamespace
 
 from ..search import HAND_LISTED, STUDIES, recipe, seed_front, step_runs, study_records, widths
-from ..steps import STEPS, StepConfig, build, network, network_name, step_config
+from ..steps import STEPS, StepConfig, build, changed_fields, network, network_name, step_config
 from ..steps.records import full_records
 from ..utils.results import AVERAGED, LAST, RULE, TARGET, seed_summary
 from .shared import provenance
@@ -63,11 +62,8 @@ def label(record):
 def hand_listed(f, *changed, **net):
     """The hand-listed trial of the network widths ``net`` whose training differs from step 10's in
     the fields ``changed`` and no others: a trial found by what it tried, not by its number."""
-    base = step_config(10)
-    trained = {n: {field.name for field in fields(config) if field.name not in ('step', 'arch', 'net')
-                   and getattr(config, field.name) != getattr(base, field.name)}
-               for n, config in ((n, StepConfig(**rs[0].config)) for n, rs in f.found.items())}
-    [trial] = [n for n in f.found if f.net[n] == net and trained[n] == set(changed)]
+    [trial] = [n for n, rs in f.found.items() if f.net[n] == net and set(changed) == set(
+        changed_fields(StepConfig(**rs[0].config), step_config(10), skip=('step', 'arch', 'net')))]
     return trial
 
 

@@ -15,6 +15,6 @@ from .lesson import changes, network_source, show_changes, show_network, show_so
 from .records import (RecordError, RunRecord, full_records, kept_weights, load_record, record_path,
                       save_run)
 from .report import context_label, format_against, format_result, repeat_line, seed_table
-from .table import (STEPS, Step, StepConfig, build, check_widths, config_changes, final_step, model_classes,
-                    network, network_name, network_parts, onecycle_momentum, parameters, step_config,
-                    step_number, training_changes, used_functions)
+from .table import (STEPS, Step, StepConfig, build, changed_fields, check_widths, config_changes, final_step,
+                    model_classes, network, network_name, network_parts, onecycle_momentum, parameters,
+                    step_config, step_number, training_changes, used_functions)

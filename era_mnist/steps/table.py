@@ -205,12 +205,16 @@ def parameters(config):
     return sum(p.numel() for p in network(config).parameters())
 
 
+def changed_fields(config, base=None, skip=("step",)):
+    """The names of the fields where ``config`` differs from ``base`` (default: its step's own)."""
+    base = base or step_config(config.step)
+    return [f.name for f in fields(config) if f.name not in skip and getattr(config, f.name) != getattr(base, f.name)]
+
+
 def config_changes(config, base=None, skip=("step",)):
     """Where ``config`` differs from ``base`` (default: its step's own), as text ("epochs=1");
     empty where nothing differs."""
-    base = base or step_config(config.step)
-    return ", ".join(f"{f.name}={_shown(getattr(config, f.name))}" for f in fields(config)
-                     if f.name not in skip and getattr(config, f.name) != getattr(base, f.name))
+    return ", ".join(f"{name}={_shown(getattr(config, name))}" for name in changed_fields(config, base, skip))
 
 
 def _shown(value):
